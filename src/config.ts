@@ -1,0 +1,83 @@
+import { z } from 'zod'
+
+const port = z.coerce.number().int().min(0).max(65535)
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
+const seconds = z.coerce.number().int().positive()
+const base64Key = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+
+// Every setting the service reads, with the defaults of the embedded mode (PGlite under ./data).
+// Names are the environment variables; see README "Configuration".
+export const environmentSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_PORT: port.default(8080),
+  MTLS_PORT: port.default(8443),
+  DIRECTORY_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  MTLS_BASE_URL: z.url({ protocol: /^https$/ }).optional(),
+  DIRECTORY_MASTER_KEY: base64Key.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  CACHE_MAX_AGE: seconds.default(60),
+  CERT_VALIDITY_DAYS: z.coerce.number().int().min(1).max(825).default(397),
+  CRL_VALIDITY_SECONDS: seconds.default(24 * 3600),
+  TLS_SERVER_NAMES: csv.default(['localhost', '127.0.0.1']),
+  CA_ROOT_KEY: z.enum(['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']).default('ec-p384'),
+  CA_ISSUING_KEY: z.enum(['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']).default('ec-p256'),
+  SIGNING_ALG: z.enum(['PS256', 'ES256']).default('PS256'),
+  KEY_OVERLAP_SECONDS: seconds.default(24 * 3600),
+  ACCESS_TOKEN_TTL: seconds.default(300),
+  SSA_TTL: seconds.default(600),
+  ENROLMENT_CODE_TTL: seconds.default(24 * 3600),
+  TRUSTED_PROXY_CLIENT_CERT: bool.default(false),
+  TRUSTED_PROXIES: csv.default([]),
+  ROLES: z.string().optional(),
+})
+
+export type Environment = z.infer<typeof environmentSchema>
+
+export interface Config extends Omit<Environment, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ROLES'> {
+  DIRECTORY_ISSUER: string
+  MTLS_BASE_URL: string
+  /** Role code → the OAuth scopes an SSA for that role may carry. */
+  ROLES: Record<string, string[]>
+}
+
+export const defaultRoles: Record<string, string[]> = {
+  'data-holder': ['openid', 'accounts'],
+  'data-recipient': ['openid', 'accounts', 'consents'],
+  'payment-initiator': ['openid', 'payments', 'consents'],
+}
+
+const rolesSchema = z.record(z.string().regex(/^[a-z][a-z0-9-]{1,63}$/), z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)))
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Validates the environment; throws ConfigError with one line per bad variable. */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = environmentSchema.safeParse(present)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`)
+  }
+  const e = parsed.data
+  let roles = defaultRoles
+  if (e.ROLES !== undefined) {
+    let json: unknown
+    try { json = JSON.parse(e.ROLES) } catch { throw new ConfigError('invalid configuration: ROLES: must be JSON {"role": ["scope", ...]}') }
+    const r = rolesSchema.safeParse(json)
+    if (!r.success) throw new ConfigError(`invalid configuration: ROLES: ${r.error.issues[0]?.message ?? 'invalid'}`)
+    roles = r.data
+  }
+  const strip = (u: string): string => u.replace(/\/+$/, '')
+  return {
+    ...e,
+    DIRECTORY_ISSUER: strip(e.DIRECTORY_ISSUER ?? `http://localhost:${e.PUBLIC_PORT}`),
+    MTLS_BASE_URL: strip(e.MTLS_BASE_URL ?? `https://localhost:${e.MTLS_PORT}`),
+    ROLES: roles,
+  }
+}
