@@ -1,0 +1,114 @@
+import { SoftwareStatementError } from './errors.js';
+import type { FetchOptions } from './http.js';
+import { DirectoryKeySet } from './jwks.js';
+import { assertParticipantActive, ParticipantList } from './participants.js';
+import { decodeSoftwareStatement, unknownKid, verifyDecodedSoftwareStatement, type SoftwareStatementPolicy } from './ssa.js';
+import type { SoftwareStatementClaims } from './ssa-claims.js';
+
+export interface SoftwareStatementVerifierOptions extends SoftwareStatementPolicy, FetchOptions {
+  /** The directory JWKS, `{issuer}/jwks`. */
+  jwksUri: string;
+  /** When set, `verifySync` also requires the organisation and software statement to be active in this list. */
+  participantsUri?: string;
+  /** Background refresh period of the key set and participant list. Default 60 000 ms. */
+  refreshIntervalMs?: number;
+  /** Rate limit of JWKS refetches triggered by unknown `kid`s. Default 30 000 ms. */
+  minRefreshIntervalMs?: number;
+  /** Milliseconds since the epoch; tests set it instead of sleeping. */
+  clock?: () => number;
+  /** Use this key set (and its cache) instead of building one from `jwksUri`. */
+  keySet?: DirectoryKeySet;
+  /** Called when a background refresh fails (the previous documents stay in use). Default: ignore. */
+  onRefreshError?: (error: unknown) => void;
+}
+
+/**
+ * A software statement verifier whose `verifySync` does no I/O: it checks over the key set and participant list that
+ * `refresh()` loaded, which a background timer keeps current. It exists for hooks that cannot await, such as
+ * oidc-provider's `extraClientMetadata.validator`.
+ *
+ * Staleness is bounded by `refreshIntervalMs`: a suspension reaches `verifySync` at the next refresh, a key rotation at
+ * the next refresh or on the first SSA carrying the new `kid` (which schedules a refetch and is refused; a retry
+ * succeeds).
+ */
+export class SoftwareStatementVerifier {
+  readonly #options: SoftwareStatementVerifierOptions;
+  readonly #keySet: DirectoryKeySet;
+  readonly #participants: ParticipantList | undefined;
+  readonly #clock: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: SoftwareStatementVerifierOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? Date.now;
+    const fetchOptions: FetchOptions = {
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    };
+    this.#keySet = options.keySet ?? new DirectoryKeySet({
+      ...fetchOptions,
+      jwksUri: options.jwksUri,
+      clock: this.#clock,
+      ...(options.minRefreshIntervalMs !== undefined ? { minRefreshIntervalMs: options.minRefreshIntervalMs } : {}),
+    });
+    this.#participants = options.participantsUri === undefined
+      ? undefined
+      : new ParticipantList({ ...fetchOptions, participantsUri: options.participantsUri, clock: this.#clock });
+  }
+
+  /** True once the key set (and, when configured, the participant list) has loaded. */
+  get ready(): boolean {
+    return this.#keySet.loaded && (this.#participants?.loaded ?? true);
+  }
+
+  /**
+   * Loads the directory JWKS and, when configured, the participant list; then keeps them current on an unref'd timer
+   * (it never holds the process open). Rejects with ERR_JWKS_FETCH / ERR_PARTICIPANTS_FETCH.
+   */
+  async refresh(): Promise<void> {
+    await Promise.all([this.#keySet.refresh(), this.#participants?.refresh()]);
+    this.#startTimer();
+  }
+
+  /**
+   * Verifies an SSA synchronously, with the same checks and error codes as `verifySoftwareStatement`.
+   * An unknown `kid` schedules a JWKS refetch (rate-limited) and throws ERR_SSA_UNKNOWN_KID.
+   *
+   * @throws {SoftwareStatementError}
+   */
+  verifySync(ssa: string): SoftwareStatementClaims {
+    if (!this.ready) {
+      throw new SoftwareStatementError('ERR_VERIFIER_NOT_READY', 'SoftwareStatementVerifier.refresh() has not completed');
+    }
+    const jws = decodeSoftwareStatement(ssa, this.#options);
+    const key = this.#keySet.getKeySync(jws.header.kid);
+    if (key === undefined) {
+      if (this.#keySet.mayRefresh && !this.#closed) {
+        this.#keySet.refresh().catch((error: unknown) => this.#options.onRefreshError?.(error));
+      }
+      throw unknownKid(jws.header.kid, this.#keySet.jwksUri);
+    }
+    const claims = verifyDecodedSoftwareStatement(jws, key, this.#options, Math.floor(this.#clock() / 1000));
+    if (this.#participants !== undefined) {
+      assertParticipantActive(this.#participants.getSync(claims.org_id), claims.org_id, claims.software_id);
+    }
+    return claims;
+  }
+
+  /** Stops the background refresh. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #startTimer(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = setInterval(() => {
+      Promise.all([this.#keySet.refresh(), this.#participants?.refresh()])
+        .catch((error: unknown) => this.#options.onRefreshError?.(error));
+    }, this.#options.refreshIntervalMs ?? 60_000);
+    this.#timer.unref();
+  }
+}
