@@ -5,7 +5,17 @@ import type { Config } from './config.js'
 import { loggerOptions } from './log.js'
 import errors from './plugins/errors.js'
 import openapi from './plugins/openapi.js'
+import { X509Certificate } from 'node:crypto'
+import clientCertificate from './plugins/client-certificate.js'
+import guard from './plugins/guard.js'
+import adminRoutes from './routes/admin/admin.js'
+import participantRoutes from './routes/mtls/participant.js'
+import tokenRoutes from './routes/mtls/token.js'
+import discoveryRoutes from './routes/public/discovery.js'
+import enrolRoutes from './routes/public/enrol.js'
 import healthRoutes from './routes/public/health.js'
+import pkiRoutes from './routes/public/pki.js'
+import trustAnchorRoutes from './routes/public/trust-anchors.js'
 import type { Services } from './services.js'
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>
@@ -22,8 +32,16 @@ export interface AppOptions {
   logStream?: { write: (line: string) => void }
 }
 
-function baseApp (config: Config, services: Services, options: AppOptions): App {
+// FAPI 2.0 security profile §5.2.1: TLS 1.2 with these suites (ECDSA variants for our EC server key), or TLS 1.3.
+const fapiCiphers = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384',
+].join(':')
+
+function baseApp (config: Config, services: Services, options: AppOptions, https?: object): App {
   const app = Fastify({
+    ...(https ? { https } : {}),
     logger: loggerOptions(config.LOG_LEVEL, options.logStream),
     bodyLimit: config.BODY_LIMIT,
     requestIdHeader: false,
@@ -38,7 +56,11 @@ function baseApp (config: Config, services: Services, options: AppOptions): App 
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorate('services', services)
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    // A write on this instance is visible in its public documents at the client's next request.
+    if (request.method !== 'GET' && request.method !== 'HEAD') services.documents.markStale()
+  })
   return app
 }
 
@@ -48,5 +70,39 @@ export async function buildPublicApp (config: Config, services: Services, option
   await app.register(errors, { bodyLimit: config.BODY_LIMIT })
   await app.register(openapi, { title: 'Ecosystem Directory', serverUrl: config.DIRECTORY_ISSUER })
   await app.register(healthRoutes)
+  await app.register(discoveryRoutes)
+  await app.register(trustAnchorRoutes)
+  await app.register(pkiRoutes)
+  await app.register(enrolRoutes)
+  return app
+}
+
+/**
+ * The mTLS listener: TLS with requestCert against our CA. The handshake admits a connection without a
+ * valid certificate so that the refusal comes as a clear problem+json (or OAuth) error, not a reset.
+ */
+export async function buildMtlsApp (config: Config, services: Services, options: AppOptions = {}): Promise<App> {
+  const { authority } = services
+  const app = baseApp(config, services, options, {
+    key: authority.material.tls.keyPem,
+    cert: authority.material.tls.certPem + authority.caBundlePem(),
+    ca: authority.caBundlePem(),
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+    ciphers: fapiCiphers,
+    honorCipherOrder: true,
+  })
+  await app.register(errors, { bodyLimit: config.BODY_LIMIT })
+  await app.register(openapi, { title: 'Ecosystem Directory — participant and admin API (mTLS)', serverUrl: config.MTLS_BASE_URL })
+  await app.register(clientCertificate, {
+    trustProxyHeader: config.TRUSTED_PROXY_CLIENT_CERT, trustedProxies: config.TRUSTED_PROXIES,
+    issuingCa: new X509Certificate(authority.material.issuingDer),
+  })
+  await app.register(guard)
+  await app.register(healthRoutes)
+  await app.register(tokenRoutes)
+  await app.register(participantRoutes)
+  await app.register(adminRoutes)
   return app
 }

@@ -1,40 +1,48 @@
 import { pathToFileURL } from 'node:url'
 import closeWithGrace from 'close-with-grace'
-import { buildPublicApp, type App } from './app.js'
+import { buildMtlsApp, buildPublicApp, type App } from './app.js'
 import { systemClock } from './clock.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { openDatabase, targetFrom, type Database } from './db/database.js'
 import { applyMigrations } from './db/migrations.js'
+import { initDirectory } from './init.js'
 import { createServices } from './services.js'
 
 export interface Running {
   publicApp: App
+  mtlsApp: App
   db: Database
-  urls: { public: string }
+  init: string[]
+  urls: { public: string, mtls: string }
   close: () => Promise<void>
 }
 
-/** config → database (migrated) → services → listeners. */
+/** config → database (migrated) → init on first start → services → both listeners. */
 export async function serve (config: Config): Promise<Running> {
   const db = await openDatabase(targetFrom(config))
+  let init: string[]
   try {
     await applyMigrations(db)
+    init = (await initDirectory(config, db, systemClock)).messages
   } catch (err) {
     await db.close()
     throw err
   }
-  const services = createServices(config, db, systemClock)
+  const services = await createServices(config, db, systemClock)
   const publicApp = await buildPublicApp(config, services)
+  const mtlsApp = await buildMtlsApp(config, services)
   await publicApp.listen({ host: config.HOST, port: config.PUBLIC_PORT })
-  const address = publicApp.server.address()
-  const port = typeof address === 'object' && address ? address.port : config.PUBLIC_PORT
+  await mtlsApp.listen({ host: config.HOST, port: config.MTLS_PORT })
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST
+  const portOf = (app: App): number => { const a = app.server.address(); return typeof a === 'object' && a ? a.port : 0 }
   return {
     publicApp,
+    mtlsApp,
     db,
-    urls: { public: `http://${host}:${port}` },
-    // Listeners first (in-flight requests finish), then the database they were using.
-    close: async () => { await publicApp.close(); await db.close() },
+    init,
+    urls: { public: `http://${host}:${portOf(publicApp)}`, mtls: `https://${host}:${portOf(mtlsApp)}` },
+    // Listeners first (in-flight requests finish), then the services and the database they used.
+    close: async () => { await Promise.all([publicApp.close(), mtlsApp.close()]); services.close(); await db.close() },
   }
 }
 
@@ -50,7 +58,10 @@ async function main (): Promise<void> {
   const log = running.publicApp.log
   log.info({ database: running.db.kind, urls: running.urls }, 'ecosystem directory ready')
   process.stdout.write(`\nEcosystem Directory (${running.db.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${config.DATA_DIR}`})\n` +
-    `  public:   ${running.urls.public}\n  docs:     ${running.urls.public}/docs\n  health:   ${running.urls.public}/readyz\n\n`)
+    running.init.map((m) => `  init:     ${m}\n`).join('') +
+    `  public:   ${running.urls.public}   (discovery: ${running.urls.public}/.well-known/openid-configuration)\n` +
+    `  mTLS:     ${running.urls.mtls}   (token endpoint, participant and admin API)\n` +
+    `  docs:     ${running.urls.public}/docs\n  health:   ${running.urls.public}/readyz\n\n`)
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error')
     else log.info({ signal }, 'shutting down')

@@ -1,7 +1,13 @@
-import { loadConfig, type Config } from '../../src/config.js'
-import { buildPublicApp, type App } from '../../src/app.js'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildMtlsApp, buildPublicApp, type App } from '../../src/app.js'
 import type { Clock } from '../../src/clock.js'
+import { loadConfig, type Config } from '../../src/config.js'
 import type { Database } from '../../src/db/database.js'
+import { initDirectory } from '../../src/init.js'
 import { createServices, type Services } from '../../src/services.js'
 import { testDatabase } from './database.js'
 
@@ -11,27 +17,84 @@ export class TestClock implements Clock {
   advance (seconds: number): void { this.t += seconds * 1000 }
 }
 
+export interface Operator {
+  clientId: string
+  orgId: string
+  signingKid: string
+  signingKeyPem: string
+  transportKeyPem: string
+  transportCertPem: string
+  caPem: string
+}
+
 export interface TestApp {
+  /** The public listener (use `inject`, or `publicUrl` for real sockets). */
   app: App
+  mtlsApp: App
+  publicUrl: string
+  mtlsUrl: string
   services: Services
   db: Database
   config: Config
   clock: TestClock
   logs: string[]
+  dataDir: string
+  operator: Operator
   /** The PostgreSQL URL of this test's own database (undefined on PGlite). */
   dbUrl?: string
 }
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-/** The real public app on its own migrated database, for `app.inject`. */
-export async function buildTestApp (t: Teardown, env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ LOG_LEVEL: 'info', DATA_DIR: '/nonexistent', ...env })
-  const { db, url: dbUrl } = await testDatabase(t)
+export async function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0))
+    })
+  })
+}
+
+/**
+ * The real directory on its own migrated database: init (CA, keys, operator), services, and both
+ * listeners on 127.0.0.1 ephemeral ports with real TLS.
+ */
+export async function buildTestApp (t: Teardown, env: Record<string, string> = {}, opts: { db?: { db: Database, url?: string }, publicRoutes?: (app: App) => void } = {}): Promise<TestApp> {
+  const [publicPort, mtlsPort] = [await freePort(), await freePort()]
+  const dataDir = await mkdtemp(join(tmpdir(), 'directory-test-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const config = loadConfig({
+    LOG_LEVEL: 'info', DATA_DIR: dataDir, HOST: '127.0.0.1', PUBLIC_PORT: String(publicPort), MTLS_PORT: String(mtlsPort),
+    DIRECTORY_ISSUER: `http://127.0.0.1:${publicPort}`, MTLS_BASE_URL: `https://127.0.0.1:${mtlsPort}`,
+    DIRECTORY_MASTER_KEY: randomBytes(32).toString('base64'), TLS_SERVER_NAMES: 'localhost,127.0.0.1',
+    ...env,
+  })
+  const { db, url: dbUrl } = opts.db ?? await testDatabase(t)
   const clock = new TestClock()
-  const services = createServices(config, db, clock)
+  await initDirectory(config, db, clock)
+  const services = await createServices(config, db, clock, { pollMs: 100 })
+  t.teardown(() => services.close())
   const logs: string[] = []
-  const app = await buildPublicApp(config, services, { logStream: { write: (line) => { logs.push(line) } } })
-  t.teardown(() => app.close())
-  return { app, services, db, config, clock, logs, ...(dbUrl ? { dbUrl } : {}) }
+  const logStream = { write: (line: string) => { logs.push(line) } }
+  const app = await buildPublicApp(config, services, { logStream })
+  const mtlsApp = await buildMtlsApp(config, services, { logStream })
+  opts.publicRoutes?.(app)
+  await app.listen({ host: '127.0.0.1', port: publicPort })
+  await mtlsApp.listen({ host: '127.0.0.1', port: mtlsPort })
+  t.teardown(() => Promise.all([app.close(), mtlsApp.close()]))
+  const dir = join(dataDir, 'operator')
+  const client = JSON.parse(await readFile(join(dir, 'client.json'), 'utf8'))
+  const operator: Operator = {
+    clientId: client.client_id, orgId: client.org_id, signingKid: client.signing_kid,
+    signingKeyPem: await readFile(join(dir, 'signing.key'), 'utf8'),
+    transportKeyPem: await readFile(join(dir, 'transport.key'), 'utf8'),
+    transportCertPem: await readFile(join(dir, 'transport.pem'), 'utf8'),
+    caPem: await readFile(join(dir, 'ca.pem'), 'utf8'),
+  }
+  return {
+    app, mtlsApp, publicUrl: config.DIRECTORY_ISSUER, mtlsUrl: config.MTLS_BASE_URL, services, db, config, clock, logs, dataDir, operator,
+    ...(dbUrl ? { dbUrl } : {}),
+  }
 }

@@ -4,12 +4,14 @@ import { buildTestApp } from '../helpers/app.js'
 
 // A fixture route exercises the error plugin the way every JSON route will meet it.
 async function appWithEcho (tt: Parameters<typeof buildTestApp>[0], env: Record<string, string> = {}) {
-  const ctx = await buildTestApp(tt, env)
-  ctx.app.post('/echo', {
-    schema: { body: z.object({ name: z.string().max(10), count: z.number().int() }).strict() },
-  }, async (req) => req.body)
-  ctx.app.get('/boom', async () => { throw new Error('secret internals: password=hunter2') })
-  return ctx
+  return buildTestApp(tt, env, {
+    publicRoutes: (app) => {
+      app.post('/echo', {
+        schema: { body: z.object({ name: z.string().max(10), count: z.number().int() }).strict() },
+      }, async (req) => req.body)
+      app.get('/boom', async () => { throw new Error('secret internals: password=hunter2') })
+    },
+  })
 }
 
 const problemType = 'application/problem+json; charset=utf-8'
@@ -97,8 +99,9 @@ t.test('unexpected error → 500 without internals; logged with the request id',
 })
 
 t.test('authorization headers and cookies never reach the log', async (t) => {
-  const { app, logs } = await appWithEcho(t, { LOG_LEVEL: 'trace' })
-  app.addHook('onRequest', async (req) => { req.log.info({ headers: req.headers }, 'headers seen') })
+  const { app, logs } = await buildTestApp(t, { LOG_LEVEL: 'trace' }, {
+    publicRoutes: (a) => { a.addHook('onRequest', async (req) => { req.log.info({ headers: req.headers }, 'headers seen') }) },
+  })
   await app.inject({ method: 'GET', url: '/not-here', headers: { authorization: 'Bearer top-secret-token', cookie: 'sid=cookie-secret' } })
   const all = logs.join('\n')
   t.notMatch(all, /top-secret-token/)

@@ -1,0 +1,113 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type { Clock } from '../clock.js'
+import type { Prisma, Tx } from '../db/database.js'
+import { canonicalJson } from './canonical.js'
+
+/** Who asked for a change, and under which request id: every service call that changes state takes one. */
+export interface Actor { actor: string, requestId?: string | undefined }
+
+export interface AuditEntry {
+  action: string
+  target: string
+  before?: unknown
+  after?: unknown
+}
+
+export interface AuditEvent {
+  id: string
+  seq: string
+  at: Date
+  actor: string
+  action: string
+  target: string
+  before: unknown
+  after: unknown
+  request_id: string | null
+  hash: string
+}
+
+export type ChainCheck =
+  | { ok: true, events: number }
+  | { ok: false, events: number, seq: string, problem: string }
+
+const genesis = '0'.repeat(64)
+// One lock id for the chain: appends from every instance take their turn, so each row links to
+// the row committed just before it.
+const chainLock = 0x61756469
+
+interface Row { id: string, at: Date, actor: string, action: string, target: string, before: unknown, after: unknown, requestId: string | null }
+
+function hashOf (prevHash: string, r: Row): string {
+  const body = canonicalJson({
+    id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target,
+    before: r.before ?? null, after: r.after ?? null, request_id: r.requestId ?? null,
+  })
+  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex')
+}
+
+/** Append-only, hash-chained audit log (each event carries SHA-256 over its predecessor's hash). */
+export class AuditLog {
+  constructor (private readonly clock: Clock) {}
+
+  /** Appends inside the caller's transaction, so the event commits (or not) with the change. */
+  async append (tx: Tx, who: Actor, entry: AuditEntry): Promise<void> {
+    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${chainLock})`)
+    const last = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } })
+    const prevHash = last?.hash ?? genesis
+    const row: Row = {
+      id: randomUUID(), at: this.clock.now(), actor: who.actor, action: entry.action, target: entry.target,
+      before: jsonSafe(entry.before), after: jsonSafe(entry.after), requestId: who.requestId ?? null,
+    }
+    await tx.auditEvent.create({
+      data: {
+        ...row,
+        before: row.before as never ?? undefined,
+        after: row.after as never ?? undefined,
+        prevHash,
+        hash: hashOf(prevHash, row),
+      },
+    })
+  }
+
+  async list (prisma: Prisma, { limit, cursor, target }: { limit: number, cursor?: string | undefined, target?: string | undefined }):
+  Promise<{ events: AuditEvent[], next_cursor: string | null }> {
+    const rows = await prisma.auditEvent.findMany({
+      where: { ...(cursor ? { seq: { lt: BigInt(cursor) } } : {}), ...(target ? { target } : {}) },
+      orderBy: { seq: 'desc' },
+      take: limit + 1,
+    })
+    const page = rows.slice(0, limit)
+    return {
+      events: page.map((r) => ({
+        id: r.id, seq: r.seq.toString(), at: r.at, actor: r.actor, action: r.action, target: r.target,
+        before: r.before ?? null, after: r.after ?? null, request_id: r.requestId, hash: r.hash,
+      })),
+      next_cursor: rows.length > limit ? page[page.length - 1]!.seq.toString() : null,
+    }
+  }
+
+  /** Recomputes the chain: an edited row breaks its own hash, a deleted one breaks its successor's link. */
+  async verify (prisma: Prisma, batch = 1000): Promise<ChainCheck> {
+    let prevHash = genesis
+    let after: bigint | undefined
+    let events = 0
+    for (;;) {
+      const rows = await prisma.auditEvent.findMany({
+        where: after !== undefined ? { seq: { gt: after } } : {}, orderBy: { seq: 'asc' }, take: batch,
+      })
+      for (const r of rows) {
+        events++
+        if (r.prevHash !== prevHash) return { ok: false, events, seq: r.seq.toString(), problem: 'does not link to the event before it (an event was deleted or reordered)' }
+        if (hashOf(prevHash, r) !== r.hash) return { ok: false, events, seq: r.seq.toString(), problem: 'content does not match its hash (the event was edited)' }
+        prevHash = r.hash
+      }
+      if (rows.length < batch) return { ok: true, events }
+      after = rows[rows.length - 1]!.seq
+    }
+  }
+}
+
+// Dates as RFC 3339 strings and no undefined: what goes into jsonb is what the hash covers.
+function jsonSafe (v: unknown): unknown {
+  return v === undefined ? null : JSON.parse(JSON.stringify(v))
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto'
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import type { Clock } from '../clock.js'
+import { epochSeconds } from '../clock.js'
+import type { Config } from '../config.js'
+import type { Prisma } from '../db/database.js'
+import { OAuthError } from '../errors.js'
+import type { SigningKeys } from '../keys/signing-keys.js'
+import type { PresentedCertificate } from './client-certificate.js'
+import type { ClientJwks } from './client-jwks.js'
+
+export const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+const allowedAlgs = ['PS256', 'ES256']
+const skew = 30
+const maxAssertionLifetime = 300
+
+export interface TokenRequest {
+  grant_type?: string | undefined
+  client_assertion_type?: string | undefined
+  client_assertion?: string | undefined
+  client_id?: string | undefined
+  scope?: string | undefined
+}
+
+export interface TokenResponse { access_token: string, token_type: 'Bearer', expires_in: number, scope: string }
+
+export interface AccessTokenClaims extends JWTPayload {
+  client_id: string
+  org_id: string
+  scope: string
+  cnf: { 'x5t#S256': string }
+}
+
+/**
+ * The token endpoint's rules (DESIGN.md §5; RFC 7523 §3, FAPI 2.0 security profile §5.3.2.1):
+ * client_credentials with private_key_jwt only, PS256/ES256 only, single-use jti across instances,
+ * the client's certificate from the same organisation, and a token bound to that certificate (RFC 8705).
+ */
+export class TokenService {
+  constructor (private readonly d: { prisma: Prisma, clock: Clock, keys: SigningKeys, config: Pick<Config, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ACCESS_TOKEN_TTL'> }) {}
+
+  get tokenEndpoint (): string { return `${this.d.config.MTLS_BASE_URL}/token` }
+  /** The audience of access tokens: the directory's protected API. */
+  get audience (): string { return this.d.config.MTLS_BASE_URL }
+
+  async issue (req: TokenRequest, cert: PresentedCertificate): Promise<TokenResponse> {
+    if (req.grant_type !== 'client_credentials') {
+      throw new OAuthError(req.grant_type ? 'unsupported_grant_type' : 'invalid_request', req.grant_type ? `grant_type ${req.grant_type} is not supported; use client_credentials` : 'grant_type is required')
+    }
+    if (req.client_assertion_type !== clientAssertionType) throw new OAuthError('invalid_request', `client_assertion_type must be ${clientAssertionType}`)
+    if (!req.client_assertion) throw new OAuthError('invalid_request', 'client_assertion is required')
+
+    let header, unverified
+    try {
+      header = decodeProtectedHeader(req.client_assertion)
+      unverified = decodeJwt(req.client_assertion)
+    } catch {
+      throw new OAuthError('invalid_client', 'client_assertion is not a JWT')
+    }
+    if (typeof header.alg !== 'string' || !allowedAlgs.includes(header.alg)) {
+      throw new OAuthError('invalid_client', `client_assertion alg ${String(header.alg)} is not allowed; use PS256 or ES256`)
+    }
+    const clientId = unverified.iss
+    if (typeof clientId !== 'string' || unverified.sub !== clientId) throw new OAuthError('invalid_client', 'client_assertion iss and sub must both be the client id')
+    if (req.client_id !== undefined && req.client_id !== clientId) throw new OAuthError('invalid_client', 'client_id does not match the client_assertion')
+    if (!/^[0-9a-f-]{36}$/.test(clientId)) throw new OAuthError('invalid_client', 'unknown client')
+    const client = await this.d.prisma.client.findUnique({ where: { id: clientId }, include: { organisation: { select: { status: true } } } })
+    if (!client || !client.active) throw new OAuthError('invalid_client', 'unknown client')
+
+    let payload: JWTPayload
+    try {
+      ({ payload } = await jwtVerify(req.client_assertion, createLocalJWKSet(client.jwks as unknown as ClientJwks as never), {
+        algorithms: allowedAlgs, issuer: clientId, subject: clientId, audience: [this.d.config.DIRECTORY_ISSUER, this.tokenEndpoint],
+        clockTolerance: skew, requiredClaims: ['exp', 'jti'], currentDate: this.d.clock.now(),
+      }))
+    } catch (e) {
+      throw new OAuthError('invalid_client', assertionProblem(e))
+    }
+    const now = epochSeconds(this.d.clock)
+    if (payload.exp! > now + maxAssertionLifetime + skew) throw new OAuthError('invalid_client', `client_assertion exp is more than ${maxAssertionLifetime} s ahead`)
+    if (payload.iat !== undefined && payload.iat > now + skew) throw new OAuthError('invalid_client', 'client_assertion iat is in the future')
+    if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) throw new OAuthError('invalid_client', 'client_assertion jti must be a non-empty string')
+
+    // RFC 8705 §2: the client authenticated with this certificate; it must be its organisation's.
+    if (cert.organisationId !== client.organisationId) throw new OAuthError('invalid_client', 'the client certificate belongs to another organisation')
+    if (client.organisation.status !== 'active') throw new OAuthError('unauthorized_client', `the organisation is ${client.organisation.status}`)
+
+    const requested = req.scope ? req.scope.split(' ').filter(Boolean) : client.scopes
+    const refused = requested.filter((s) => !client.scopes.includes(s))
+    if (refused.length > 0 || requested.length === 0) throw new OAuthError('invalid_scope', `scope not allowed for this client: ${refused.join(' ') || '(empty)'}`)
+
+    // The primary key (client_id, jti) refuses a replay on every instance sharing the database.
+    try {
+      await this.d.prisma.usedAssertion.create({ data: { clientId, jti: payload.jti, expiresAt: new Date((payload.exp! + skew) * 1000) } })
+    } catch (e) {
+      if ((e as { code?: string }).code === 'P2002' || /unique|duplicate/i.test(String(e))) throw new OAuthError('invalid_client', 'client_assertion jti has been used already')
+      throw e
+    }
+    this.prune(now)
+
+    const scope = [...new Set(requested)].join(' ')
+    const key = this.d.keys.current()
+    const ttl = this.d.config.ACCESS_TOKEN_TTL
+    const accessToken = await new SignJWT({ client_id: clientId, org_id: client.organisationId, scope, cnf: { 'x5t#S256': cert.x5tS256 } })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setIssuer(this.d.config.DIRECTORY_ISSUER).setSubject(clientId).setAudience(this.audience)
+      .setIssuedAt(now).setExpirationTime(now + ttl).setJti(randomUUID())
+      .sign(key.key)
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope }
+  }
+
+  private jwks?: { set: ReturnType<typeof createLocalJWKSet>, keys: unknown }
+  /** Verifies one of our access tokens (RFC 9068): signature by a published directory key, typ, iss, aud, time. */
+  async verify (token: string): Promise<AccessTokenClaims> {
+    const published = this.d.keys.jwks()
+    if (this.jwks?.keys !== published) this.jwks = { set: createLocalJWKSet(published), keys: published }
+    const { payload } = await jwtVerify(token, this.jwks.set, {
+      algorithms: allowedAlgs, typ: 'at+jwt', issuer: this.d.config.DIRECTORY_ISSUER, audience: this.audience,
+      clockTolerance: skew, requiredClaims: ['exp', 'iat', 'jti', 'client_id', 'org_id', 'scope', 'cnf'], currentDate: this.d.clock.now(),
+    })
+    const cnf = payload.cnf as { 'x5t#S256'?: unknown } | undefined
+    if (typeof cnf?.['x5t#S256'] !== 'string' || typeof payload.scope !== 'string' || typeof payload.org_id !== 'string' || typeof payload.client_id !== 'string') {
+      throw new joseErrors.JWTClaimValidationFailed('malformed access token claims', payload, 'cnf', 'check_failed')
+    }
+    return payload as AccessTokenClaims
+  }
+
+  private lastPrune = 0
+  /** Drops remembered jti values once their assertions have expired (at most once a minute). */
+  private prune (now: number): void {
+    if (now - this.lastPrune < 60) return
+    this.lastPrune = now
+    this.d.prisma.usedAssertion.deleteMany({ where: { expiresAt: { lt: new Date(now * 1000) } } }).catch(() => {})
+  }
+}
+
+function assertionProblem (e: unknown): string {
+  if (e instanceof joseErrors.JWTExpired) return 'client_assertion has expired'
+  if (e instanceof joseErrors.JWTClaimValidationFailed) return `client_assertion ${e.claim} claim is invalid: ${e.reason}`
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'client_assertion signature does not verify'
+  if (e instanceof joseErrors.JWKSNoMatchingKey) return 'client_assertion is not signed by a key registered for this client'
+  if (e instanceof joseErrors.JWKSMultipleMatchingKeys) return 'client_assertion needs a kid: several registered keys match'
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'client_assertion alg is not allowed'
+  return 'client_assertion is invalid'
+}

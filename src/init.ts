@@ -1,0 +1,72 @@
+import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { calculateJwkThumbprint, type JWK } from 'jose'
+import type { Actor } from './audit/audit-log.js'
+import { AuditLog } from './audit/audit-log.js'
+import { operatorScopes } from './auth/scopes.js'
+import type { Clock } from './clock.js'
+import type { Config } from './config.js'
+import type { Database } from './db/database.js'
+import { loadMasterKey } from './keys/master-key.js'
+import { SigningKeys } from './keys/signing-keys.js'
+import { KeyVault } from './keys/vault.js'
+import { CertificateAuthority } from './pki/authority.js'
+import { initAuthority, loadAuthority } from './pki/ca-store.js'
+import { toPem } from './pki/pem.js'
+import { bumpRegistryVersion } from './registry/deps.js'
+
+export interface InitReport { messages: string[], changed: boolean }
+
+/**
+ * `init` (also run by `serve` on first start): master key, root + issuing CA, TLS server certificate,
+ * directory signing keys, and the operator's organisation, client and credentials under
+ * DATA_DIR/operator/. Idempotent: a second run changes nothing and says so.
+ */
+export async function initDirectory (config: Config, db: Database, clock: Clock, who: Actor = { actor: 'system:init' }): Promise<InitReport> {
+  const messages: string[] = []
+  const master = await loadMasterKey(config, db.prisma)
+  const vault = new KeyVault(master)
+  const audit = new AuditLog(clock)
+  const ca = await initAuthority({ prisma: db.prisma, vault, audit, clock, config }, who)
+  messages.push(ca.created ? 'created the root CA and the issuing CA' : 'the certificate authority exists: unchanged')
+  if (ca.tlsIssued) messages.push(`issued the mTLS listener's server certificate for ${config.TLS_SERVER_NAMES.join(', ')}`)
+  const keys = new SigningKeys(db.prisma, vault, audit, clock, { alg: config.SIGNING_ALG, overlapSeconds: config.KEY_OVERLAP_SECONDS })
+  messages.push(await keys.ensure(who) ? `created the directory signing keys (${config.SIGNING_ALG}, active and next)` : 'directory signing keys exist: unchanged')
+  const operator = await ensureOperator(config, db, clock, vault, audit, who)
+  messages.push(operator ? `created the operator client ${operator}; credentials in ${join(config.DATA_DIR, 'operator')}/` : 'the operator client exists: unchanged')
+  return { messages, changed: ca.created || ca.tlsIssued || operator !== undefined }
+}
+
+async function ensureOperator (config: Config, db: Database, clock: Clock, vault: KeyVault, audit: AuditLog, who: Actor): Promise<string | undefined> {
+  const existing = await db.prisma.client.findFirst({ where: { scopes: { has: 'directory:admin' } }, select: { id: true } })
+  if (existing) return undefined
+  const authority = new CertificateAuthority({ prisma: db.prisma, audit, clock, config }, await loadAuthority(db.prisma, vault))
+  const orgId = randomUUID()
+  const clientId = randomUUID()
+  const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const publicJwk = createPublicKey(signing.privateKey).export({ format: 'jwk' }) as JWK
+  const kid = await calculateJwkThumbprint(publicJwk, 'sha256')
+  const transport = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  await db.prisma.$transaction(async (tx) => {
+    await tx.organisation.create({ data: { id: orgId, legalName: 'Ecosystem Operator', registrationNumber: 'OPERATOR', country: 'ZZ', status: 'active' } })
+    await tx.client.create({ data: { id: clientId, organisationId: orgId, jwks: { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] }, scopes: operatorScopes } })
+    await audit.append(tx, who, { action: 'operator.create', target: `organisation:${orgId}`, after: { client_id: clientId } })
+    await bumpRegistryVersion(tx)
+  })
+  const cert = await authority.issue({ orgId, subjectId: clientId, type: 'transport', csr: { spki: createPublicKey(transport.privateKey).export({ format: 'der', type: 'spki' }) } }, who)
+  const dir = join(config.DATA_DIR, 'operator')
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const secret = { mode: 0o600 }
+  await writeFile(join(dir, 'client.json'), JSON.stringify({
+    client_id: clientId, org_id: orgId, issuer: config.DIRECTORY_ISSUER, token_endpoint: `${config.MTLS_BASE_URL}/token`,
+    mtls_base_url: config.MTLS_BASE_URL, signing_kid: kid, signing_alg: 'ES256',
+  }, null, 2) + '\n')
+  await writeFile(join(dir, 'transport.key'), transport.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, secret)
+  await writeFile(join(dir, 'transport.pem'), cert.certificate + cert.chain.join(''))
+  await writeFile(join(dir, 'signing.key'), signing.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, secret)
+  await writeFile(join(dir, 'ca.pem'), authority.caBundlePem())
+  await chmod(join(dir, 'transport.key'), 0o600)
+  return clientId
+}
+

@@ -1,0 +1,199 @@
+import type { Actor, AuditLog } from '../audit/audit-log.js'
+import type { Clock } from '../clock.js'
+import type { Config } from '../config.js'
+import type { Prisma } from '../db/database.js'
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.js'
+import { bumpRegistryVersion } from '../registry/deps.js'
+import type { AuthorityMaterial } from './ca-store.js'
+import { describeCertificate, issueCertificate, newSerial, x5tS256, type NameAttribute } from './certificate.js'
+import { buildCrl } from './crl.js'
+import { parseCsr } from './csr.js'
+import { buildOcspResponse, matchesIssuer, ocspErrorResponse, OcspMalformed, parseOcspRequest } from './ocsp.js'
+import { toPem } from './pem.js'
+import type { RevocationReason } from './reasons.js'
+import { revokeCertificates } from './revocation.js'
+
+export type CertificateType = 'transport' | 'signing'
+
+export interface IssueRequest {
+  orgId: string
+  /** The software statement the certificate belongs to; absent for an organisation's enrolment certificate. */
+  softwareId?: string | undefined
+  /** Subject UID/CN when there is no software statement (the client id at enrolment). */
+  subjectId?: string | undefined
+  type: CertificateType
+  /** The participant's CSR; or, for the directory's own operator credentials only, a public key (SPKI DER). */
+  csr: string | Buffer | { spki: Buffer }
+  /** DNS names for a transport certificate that may also serve TLS (data holders only). */
+  dnsNames?: string[] | undefined
+}
+
+export interface IssuedCertificate {
+  serial: string
+  type: CertificateType
+  certificate: string
+  chain: string[]
+  'x5t#S256': string
+  not_before: Date
+  not_after: Date
+  status: 'active' | 'revoked'
+}
+
+const hostname = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/
+
+/**
+ * The certificate authority's rules in one place (DESIGN.md §4): the subject comes from the registry,
+ * never from the CSR; every issuance and revocation is stored with its audit event in one transaction;
+ * CRL and OCSP answer from the same store.
+ */
+export class CertificateAuthority {
+  private readonly chainDer: Buffer[]
+  private readonly bundle: string
+
+  constructor (
+    private readonly d: { prisma: Prisma, audit: AuditLog, clock: Clock, config: Pick<Config, 'DIRECTORY_ISSUER' | 'CERT_VALIDITY_DAYS' | 'CRL_VALIDITY_SECONDS'> },
+    readonly material: AuthorityMaterial,
+  ) {
+    this.chainDer = [material.issuingDer]
+    this.bundle = toPem(material.issuingDer, 'CERTIFICATE') + toPem(material.rootDer, 'CERTIFICATE')
+  }
+
+  /** Issuing CA then root, PEM: what /pki/ca.pem serves and TLS peers trust. */
+  caBundlePem (): string { return this.bundle }
+  /** The certificates that follow a leaf in x5c and in `chain` answers. */
+  chain (): Buffer[] { return this.chainDer }
+
+  async issue (req: IssueRequest, who: Actor): Promise<IssuedCertificate> {
+    const spki = typeof req.csr === 'object' && 'spki' in req.csr ? req.csr.spki : parseCsr(req.csr).spki
+    const org = await this.d.prisma.organisation.findUnique({ where: { id: req.orgId }, include: { roles: true } })
+    if (!org) throw NotFound(`no organisation ${req.orgId}`)
+    if (org.status !== 'active' && org.status !== 'pending') throw Forbidden(`the organisation is ${org.status}: no certificates are issued`)
+    let subjectId = req.subjectId
+    if (req.softwareId) {
+      const sw = await this.d.prisma.softwareStatement.findFirst({ where: { id: req.softwareId, organisationId: req.orgId } })
+      if (!sw) throw NotFound(`no software statement ${req.softwareId} in organisation ${req.orgId}`)
+      if (sw.status !== 'active') throw Forbidden(`the software statement is ${sw.status}: no certificates are issued`)
+      subjectId = sw.id
+    }
+    if (!subjectId) throw new Error('issue: a software id or subject id is required')
+    const dnsNames = (req.dnsNames ?? []).map((n) => n.toLowerCase())
+    if (dnsNames.length > 0) {
+      if (req.type !== 'transport') throw ValidationFailed([{ path: 'body.dns_names', message: 'only transport certificates carry DNS names' }])
+      const bad = dnsNames.filter((n) => !hostname.test(n))
+      if (bad.length) throw ValidationFailed(bad.map((n) => ({ path: 'body.dns_names', message: `${n} is not a DNS host name (no wildcards)` })))
+      if (!org.roles.some((r) => r.role === 'data-holder' && r.status === 'active')) {
+        throw Forbidden('server authentication (DNS names) is only for organisations with the active data-holder role')
+      }
+    }
+    const subject: NameAttribute[] = [
+      { type: 'C', value: org.country },
+      { type: 'O', value: org.legalName },
+      { type: 'organizationIdentifier', value: org.id },
+      { type: 'UID', value: subjectId },
+      { type: 'CN', value: subjectId },
+    ]
+    const now = this.d.clock.now()
+    const { DIRECTORY_ISSUER: base } = this.d.config
+    const der = issueCertificate({
+      serial: newSerial(), subject, publicKey: spki,
+      // Back-dated a minute for relying parties whose clocks run slightly behind.
+      notBefore: new Date(now.getTime() - 60_000),
+      notAfter: new Date(now.getTime() + this.d.config.CERT_VALIDITY_DAYS * 86_400_000),
+      profile: req.type, dnsNames, serverAuth: dnsNames.length > 0,
+      crlUrl: `${base}/pki/crl`, ocspUrl: `${base}/pki/ocsp`, caIssuersUrl: `${base}/pki/ca.pem`,
+    }, this.material.issuer)
+    const info = describeCertificate(der)
+    const thumbprint = x5tS256(der)
+    await this.d.prisma.$transaction(async (tx) => {
+      await tx.certificate.create({
+        data: {
+          serial: info.serialHex, type: req.type, organisationId: org.id, softwareStatementId: req.softwareId ?? null,
+          der: new Uint8Array(der), x5tS256: thumbprint, notBefore: info.notBefore, notAfter: info.notAfter,
+        },
+      })
+      await this.d.audit.append(tx, who, {
+        action: 'certificate.issue', target: `certificate:${info.serialHex}`,
+        after: { type: req.type, org_id: org.id, software_id: req.softwareId ?? null, subject_id: subjectId, 'x5t#S256': thumbprint, not_after: info.notAfter, dns_names: dnsNames },
+      })
+      await bumpRegistryVersion(tx)
+    })
+    return {
+      serial: info.serialHex, type: req.type, certificate: toPem(der, 'CERTIFICATE'),
+      chain: this.chainDer.map((c) => toPem(c, 'CERTIFICATE')), 'x5t#S256': thumbprint,
+      not_before: info.notBefore, not_after: info.notAfter, status: 'active',
+    }
+  }
+
+  /** Revokes one certificate; `orgId` limits it to that organisation's certificates (participants). */
+  async revoke (serial: string, reason: RevocationReason, who: Actor, orgId?: string): Promise<IssuedCertificate> {
+    const normalized = serial.toLowerCase().replace(/^0+(?=.)/, '')
+    return this.d.prisma.$transaction(async (tx) => {
+      const cert = await tx.certificate.findUnique({ where: { serial: normalized } })
+      if (!cert || (orgId && cert.organisationId !== orgId)) throw NotFound(`no certificate ${serial}`)
+      if (cert.status === 'revoked') throw Conflict(`certificate ${serial} is already revoked`)
+      await revokeCertificates(tx, this.d, { serial: normalized }, reason, who)
+      const row = await tx.certificate.findUniqueOrThrow({ where: { serial: normalized } })
+      return this.view(row)
+    })
+  }
+
+  view (c: { serial: string, type: string, der: Uint8Array, x5tS256: string, notBefore: Date, notAfter: Date, status: string }): IssuedCertificate {
+    return {
+      serial: c.serial, type: c.type as CertificateType, certificate: toPem(Buffer.from(c.der), 'CERTIFICATE'),
+      chain: this.chainDer.map((d) => toPem(d, 'CERTIFICATE')), 'x5t#S256': c.x5tS256,
+      not_before: c.notBefore, not_after: c.notAfter, status: c.status as 'active' | 'revoked',
+    }
+  }
+
+  async list (orgId: string): Promise<Array<IssuedCertificate & { software_id: string | null, revoked_at?: Date, revocation_reason?: string }>> {
+    const rows = await this.d.prisma.certificate.findMany({ where: { organisationId: orgId }, orderBy: { createdAt: 'asc' } })
+    return rows.map((r) => ({
+      ...this.view(r), software_id: r.softwareStatementId,
+      ...(r.revokedAt ? { revoked_at: r.revokedAt } : {}), ...(r.revocationReason ? { revocation_reason: r.revocationReason } : {}),
+    }))
+  }
+
+  /** A fresh CRL (RFC 5280 §5): every revoked certificate still within its validity, a new CRL number. */
+  async crl (): Promise<{ der: Buffer, nextUpdate: Date }> {
+    const now = this.d.clock.now()
+    const revoked = await this.d.prisma.certificate.findMany({
+      where: { status: 'revoked', notAfter: { gt: now } }, select: { serial: true, revokedAt: true, revocationReason: true }, orderBy: { revokedAt: 'asc' },
+    })
+    const [{ value }] = await this.d.prisma.$queryRawUnsafe<Array<{ value: bigint }>>(
+      "INSERT INTO counters (name, value) VALUES ('crl', 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value") as [{ value: bigint }]
+    const nextUpdate = new Date(now.getTime() + this.d.config.CRL_VALIDITY_SECONDS * 1000)
+    const der = buildCrl({
+      issuer: this.material.issuer, crlNumber: BigInt(value), thisUpdate: now, nextUpdate,
+      entries: revoked.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt!, ...(r.revocationReason ? { reason: r.revocationReason as RevocationReason } : {}) })),
+    })
+    return { der, nextUpdate }
+  }
+
+  /** RFC 6960 responder: good, revoked (time, reason) or unknown for each certID; the nonce is echoed. */
+  async ocsp (request: Buffer): Promise<Buffer> {
+    let parsed: ReturnType<typeof parseOcspRequest>
+    try {
+      parsed = parseOcspRequest(request)
+    } catch (e) {
+      if (e instanceof OcspMalformed) return ocspErrorResponse('malformedRequest')
+      throw e
+    }
+    if (parsed.requests.length === 0 || parsed.requests.length > 20) return ocspErrorResponse('malformedRequest')
+    const now = this.d.clock.now()
+    const ours = parsed.requests.filter((r) => matchesIssuer(r, this.material.issuer))
+    const rows = await this.d.prisma.certificate.findMany({
+      where: { serial: { in: ours.map((r) => r.serialHex.replace(/^0+(?=.)/, '')) } }, select: { serial: true, status: true, revokedAt: true, revocationReason: true },
+    })
+    const bySerial = new Map(rows.map((r) => [r.serial, r]))
+    const responses = parsed.requests.map((r) => {
+      const row = ours.includes(r) ? bySerial.get(r.serialHex.replace(/^0+(?=.)/, '')) : undefined
+      const status = !row
+        ? 'unknown' as const
+        : row.status === 'revoked'
+          ? { revokedAt: row.revokedAt!, ...(row.revocationReason ? { reason: row.revocationReason as RevocationReason } : {}) }
+          : 'good' as const
+      return { certIdDer: r.certIdDer, status, thisUpdate: now, nextUpdate: new Date(now.getTime() + 3600_000) }
+    })
+    return buildOcspResponse({ responder: this.material.issuer, producedAt: now, responses, ...(parsed.nonce ? { nonce: parsed.nonce } : {}) })
+  }
+}

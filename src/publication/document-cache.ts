@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
+import type { Prisma } from '../db/database.js'
+
+/** A serialized public document, ready to send: bytes, a strong ETag, and lazily compressed variants. */
+export class Document {
+  readonly etag: string
+  private gz?: Buffer
+  private br?: Buffer
+  constructor (readonly body: Buffer, readonly contentType: string, readonly version: bigint, readonly validUntil?: Date) {
+    this.etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
+  }
+
+  /** The representation for an Accept-Encoding header; each has its own strong ETag (RFC 9110 §8.8.3). */
+  variant (acceptEncoding: string | undefined): { body: Buffer, etag: string, encoding?: 'br' | 'gzip' } {
+    if (this.body.length < 1024 || !acceptEncoding) return { body: this.body, etag: this.etag }
+    if (/\bbr\b/.test(acceptEncoding)) {
+      this.br ??= brotliCompressSync(this.body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: this.body.length } })
+      return { body: this.br, etag: this.etag.replace(/"$/, '-br"'), encoding: 'br' }
+    }
+    if (/\bgzip\b/.test(acceptEncoding)) {
+      this.gz ??= gzipSync(this.body, { level: 6 })
+      return { body: this.gz, etag: this.etag.replace(/"$/, '-gz"'), encoding: 'gzip' }
+    }
+    return { body: this.body, etag: this.etag }
+  }
+}
+
+export interface DocumentCacheOptions { pollMs?: number, maxEntries?: number }
+
+/**
+ * Documents built once per registry version. Every registry change bumps a counter in the database
+ * (same transaction); each instance polls it, so a change made anywhere is served everywhere within
+ * one poll interval, and an unchanged document is answered — 304 included — from memory.
+ */
+export class DocumentCache {
+  private current: bigint = -1n
+  private stale = true
+  private readonly entries = new Map<string, Document>()
+  private readonly building = new Map<string, Promise<Document>>()
+  private timer?: NodeJS.Timeout
+  private readonly listeners: Array<() => unknown> = []
+  private readonly pollMs: number
+  private readonly maxEntries: number
+
+  constructor (private readonly prisma: Prisma, opts: DocumentCacheOptions = {}) {
+    this.pollMs = opts.pollMs ?? 250
+    this.maxEntries = opts.maxEntries ?? 10_000
+  }
+
+  start (): void {
+    // Poll even when idle, so listeners (signing-key reload) hear of changes made elsewhere.
+    this.timer ??= setInterval(() => { this.stale = true; this.version().catch(() => { this.stale = true }) }, this.pollMs).unref()
+  }
+
+  stop (): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  onVersionChange (listener: () => unknown): void { this.listeners.push(listener) }
+
+  /** After a local change: the next read checks the version at once (read-your-writes on this instance). */
+  markStale (): void { this.stale = true }
+
+  private async version (): Promise<bigint> {
+    if (this.stale) {
+      this.stale = false
+      const row = await this.prisma.counter.findUnique({ where: { name: 'registry' } })
+      const v = row?.value ?? 0n
+      if (v !== this.current) {
+        const first = this.current === -1n
+        this.current = v
+        this.entries.clear()
+        if (!first) for (const l of this.listeners) l()
+      }
+    }
+    return this.current
+  }
+
+  /** The cached document for `key`, rebuilt (once, however many requests wait) when the registry changed. */
+  async get (key: string, build: () => Promise<{ body: Buffer | string, contentType: string, validUntil?: Date }>, now = new Date()): Promise<Document> {
+    const version = await this.version()
+    const hit = this.entries.get(key)
+    if (hit && hit.version === version && (!hit.validUntil || hit.validUntil > now)) return hit
+    const inFlight = this.building.get(key)
+    if (inFlight) return inFlight
+    const promise = (async () => {
+      const built = await build()
+      const doc = new Document(Buffer.isBuffer(built.body) ? built.body : Buffer.from(built.body), built.contentType, version, built.validUntil)
+      if (version === this.current) {
+        if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!)
+        this.entries.set(key, doc)
+      }
+      return doc
+    })().finally(() => this.building.delete(key))
+    this.building.set(key, promise)
+    return promise
+  }
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod'
+import { checkUri, displayText, httpsUri } from './text.js'
+import { organisationStatuses, softwareStatuses } from './lifecycle.js'
+
+// The registry's API shapes (DESIGN.md §6), snake_case as OAuth and the SSA are. Request schemas are
+// strict: an unknown field is refused. Types are inferred from here, never written twice.
+
+export const uuid = z.uuid()
+export const roleCode = z.string().regex(/^[a-z][a-z0-9-]{1,63}$/, 'must be a role code (lowercase letters, digits, -)')
+export const roleStatus = z.enum(['active', 'inactive'])
+export const country = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
+
+const roleInput = z.union([roleCode.transform((role) => ({ role, status: 'active' as const })), z.object({ role: roleCode, status: roleStatus.default('active') }).strict()])
+const roles = z.array(roleInput).max(20, 'at most 20 roles')
+  .refine((rs) => new Set(rs.map((r) => r.role)).size === rs.length, 'each role at most once')
+
+export const organisationCreate = z.object({
+  legal_name: displayText(255),
+  registration_number: displayText(64),
+  country,
+  roles: roles.optional(),
+  status: z.enum(['pending', 'active']).optional(),
+}).strict()
+
+export const organisationPatch = z.object({
+  status: z.enum(organisationStatuses).optional(),
+  roles: roles.optional(),
+}).strict().refine((p) => p.status !== undefined || p.roles !== undefined, 'give status, roles, or both')
+
+export const organisation = z.object({
+  id: uuid,
+  legal_name: z.string(),
+  registration_number: z.string(),
+  country: z.string(),
+  status: z.enum(organisationStatuses),
+  roles: z.array(z.object({ role: z.string(), status: roleStatus })),
+  version: z.number().int(),
+  created_at: z.date(),
+  updated_at: z.date(),
+})
+
+export const organisationList = z.object({
+  organisations: z.array(organisation),
+  next_cursor: z.string().nullable(),
+})
+
+export const organisationQuery = z.object({
+  status: z.enum(organisationStatuses).optional(),
+  role: roleCode.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: uuid.optional(),
+}).strict()
+
+const optionalUri = httpsUri.optional()
+const redirectUris = z.array(z.string().max(2048)).min(1, 'at least one redirect URI').max(20, 'at most 20 redirect URIs')
+
+const softwareFields = {
+  client_name: displayText(255),
+  client_description: displayText(1000).optional(),
+  client_uri: optionalUri,
+  logo_uri: optionalUri,
+  tos_uri: optionalUri,
+  policy_uri: optionalUri,
+  redirect_uris: redirectUris,
+  roles: z.array(roleCode).min(1, 'at least one role').max(20)
+    .refine((r) => new Set(r).size === r.length, 'each role at most once'),
+  mode: z.enum(['live', 'test']).default('live'),
+}
+
+// Redirect URIs depend on the mode (http://localhost only for test software), so they are checked
+// against the object as a whole.
+function checkRedirectUris (value: { redirect_uris?: string[] | undefined, mode?: string | undefined }, ctx: z.RefinementCtx): void {
+  for (const [i, uri] of (value.redirect_uris ?? []).entries()) {
+    const problem = checkUri(uri, { allowLocalhostHttp: value.mode === 'test' })
+    if (problem) ctx.addIssue({ code: 'custom', path: ['redirect_uris', i], message: problem })
+  }
+  if (value.redirect_uris && new Set(value.redirect_uris).size !== value.redirect_uris.length) {
+    ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'each redirect URI at most once' })
+  }
+}
+
+export const softwareCreate = z.object(softwareFields).strict().superRefine(checkRedirectUris)
+
+export const softwarePatch = z.object({
+  client_name: softwareFields.client_name.optional(),
+  client_description: softwareFields.client_description.nullable(),
+  client_uri: optionalUri.nullable(),
+  logo_uri: optionalUri.nullable(),
+  tos_uri: optionalUri.nullable(),
+  policy_uri: optionalUri.nullable(),
+  redirect_uris: redirectUris.optional(),
+  roles: softwareFields.roles.optional(),
+  mode: z.enum(['live', 'test']).optional(),
+  status: z.enum(softwareStatuses).optional(),
+}).strict().partial().refine((p) => Object.keys(p).length > 0, 'give at least one field to change')
+
+export const softwareStatement = z.object({
+  software_id: uuid,
+  org_id: uuid,
+  client_name: z.string(),
+  client_description: z.string().optional(),
+  client_uri: z.string().optional(),
+  logo_uri: z.string().optional(),
+  tos_uri: z.string().optional(),
+  policy_uri: z.string().optional(),
+  redirect_uris: z.array(z.string()),
+  roles: z.array(z.string()),
+  mode: z.enum(['live', 'test']),
+  status: z.enum(softwareStatuses),
+  version: z.number().int(),
+  jwks_uri: z.string(),
+  created_at: z.date(),
+  updated_at: z.date(),
+})
+
+const apiResource = z.object({
+  family: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be an API family code'),
+  version: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be a version string'),
+  base_url: httpsUri,
+}).strict()
+
+export const authorisationServerCreate = z.object({
+  issuer: httpsUri,
+  discovery_url: httpsUri,
+  customer_friendly_name: displayText(255),
+  logo_uri: optionalUri,
+  api_resources: z.array(apiResource).max(100).default([]),
+}).strict()
+
+export const authorisationServerPatch = z.object({
+  discovery_url: httpsUri,
+  customer_friendly_name: displayText(255),
+  logo_uri: optionalUri.nullable(),
+  api_resources: z.array(apiResource).max(100),
+}).strict().partial().refine((p) => Object.keys(p).length > 0, 'give at least one field to change')
+
+export const authorisationServer = z.object({
+  id: uuid,
+  org_id: uuid,
+  issuer: z.string(),
+  discovery_url: z.string(),
+  customer_friendly_name: z.string(),
+  logo_uri: z.string().optional(),
+  api_resources: z.array(z.object({ family: z.string(), version: z.string(), base_url: z.string() })),
+  version: z.number().int(),
+  created_at: z.date(),
+  updated_at: z.date(),
+})
+
+export type OrganisationCreate = z.infer<typeof organisationCreate>
+export type OrganisationPatch = z.infer<typeof organisationPatch>
+export type Organisation = z.infer<typeof organisation>
+export type OrganisationQuery = z.infer<typeof organisationQuery>
+export type SoftwareCreate = z.infer<typeof softwareCreate>
+export type SoftwarePatch = z.infer<typeof softwarePatch>
+export type SoftwareStatement = z.infer<typeof softwareStatement>
+export type AuthorisationServerCreate = z.infer<typeof authorisationServerCreate>
+export type AuthorisationServerPatch = z.infer<typeof authorisationServerPatch>
+export type AuthorisationServer = z.infer<typeof authorisationServer>

@@ -1,0 +1,62 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import type { App } from '../../app.js'
+import { filterParticipants, loadParticipants } from '../../publication/participants.js'
+import { loadKeystore } from '../../publication/keystores.js'
+import { organisationStatuses } from '../../registry/lifecycle.js'
+import { roleCode, uuid } from '../../registry/schemas.js'
+import { sendDocument } from '../send-document.js'
+
+const json = 'application/json; charset=utf-8'
+
+/** What authorisation servers pull during DCR and on every mTLS call (DESIGN.md §6, public listener). */
+export default async function trustAnchorRoutes (app: App): Promise<void> {
+  const { documents, keys, config, clock, db, authority } = app.services
+  const maxAge = config.CACHE_MAX_AGE
+
+  app.get('/jwks', {
+    schema: { tags: ['trust anchors'], summary: 'Directory signing keys (active, next, recently retired)' },
+  }, async (request, reply) => {
+    const doc = await documents.get('jwks', async () => ({ body: JSON.stringify(keys.jwks()), contentType: 'application/jwk-set+json' }))
+    return sendDocument(request, reply, doc, maxAge)
+  })
+
+  app.get('/participants', {
+    schema: {
+      tags: ['trust anchors'],
+      summary: 'Every organisation with its roles, authorisation servers and software statements',
+      querystring: z.object({ role: roleCode.optional(), status: z.enum(organisationStatuses).optional() }).strict(),
+    },
+  }, async (request, reply) => {
+    const { role, status } = request.query
+    const key = `participants?role=${role ?? ''}&status=${status ?? ''}`
+    const doc = await documents.get(key, async () => {
+      // The full list is built once per version; filtered views derive from it.
+      const all = await documents.get('participants:all', async () => ({ body: JSON.stringify(await loadParticipants(db.prisma, config.DIRECTORY_ISSUER)), contentType: json }))
+      if (!role && !status) return { body: all.body, contentType: json }
+      return { body: JSON.stringify(filterParticipants(JSON.parse(all.body.toString()), { role, status })), contentType: json }
+    })
+    return sendDocument(request, reply, doc, maxAge)
+  })
+
+  const serveKeystore = async (request: FastifyRequest<{ Params: { orgId: string, softwareId?: string } }>, reply: FastifyReply, inactive: boolean) => {
+    const { orgId, softwareId } = request.params
+    const doc = await documents.get(`keystore:${orgId}:${softwareId ?? ''}:${inactive}`, async () => {
+      const { jwks, validUntil } = await loadKeystore(db.prisma, clock, authority.chain(), { orgId, ...(softwareId ? { softwareId } : {}), inactive })
+      return { body: JSON.stringify(jwks), contentType: 'application/jwk-set+json', ...(validUntil ? { validUntil } : {}) }
+    }, clock.now())
+    return sendDocument(request, reply, doc, maxAge)
+  }
+
+  app.get('/organisations/:orgId/jwks', {
+    schema: { tags: ['trust anchors'], summary: "An organisation's active keys (all its software)", params: z.object({ orgId: uuid }) },
+  }, async (request, reply) => serveKeystore(request, reply, false))
+
+  app.get('/organisations/:orgId/software-statements/:softwareId/jwks', {
+    schema: { tags: ['trust anchors'], summary: 'Active transport and signing keys of a software statement', params: z.object({ orgId: uuid, softwareId: uuid }) },
+  }, async (request, reply) => serveKeystore(request, reply, false))
+
+  app.get('/organisations/:orgId/software-statements/:softwareId/jwks/inactive', {
+    schema: { tags: ['trust anchors'], summary: 'Revoked and expired keys of a software statement', params: z.object({ orgId: uuid, softwareId: uuid }) },
+  }, async (request, reply) => serveKeystore(request, reply, true))
+}
