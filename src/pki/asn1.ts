@@ -33,22 +33,20 @@ export class Asn1Error extends Error {
 
 // ---------------------------------------------------------------- writer
 
-function header (tag: number, length: number): Buffer {
-  if (length < 0x80) return Buffer.from([tag, length])
-  if (length < 0x100) return Buffer.from([tag, 0x81, length])
-  if (length < 0x10000) return Buffer.from([tag, 0x82, length >> 8, length & 0xff])
-  if (length < 0x1000000) return Buffer.from([tag, 0x83, length >> 16, (length >> 8) & 0xff, length & 0xff])
-  return Buffer.from([tag, 0x84, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff])
-}
-
-/** One TLV whose content is the concatenation of `parts`. */
+/** One TLV whose content is the concatenation of `parts`, written into a single allocation. */
 export function tlv (tag: number, ...parts: Buffer[]): Buffer {
   let length = 0
   for (const p of parts) length += p.length
-  const h = header(tag, length)
-  const out = Buffer.allocUnsafe(h.length + length)
-  h.copy(out, 0)
-  let at = h.length
+  const lenBytes = length < 0x80 ? 0 : length < 0x100 ? 1 : length < 0x10000 ? 2 : length < 0x1000000 ? 3 : 4
+  const out = Buffer.allocUnsafe(2 + lenBytes + length)
+  out[0] = tag
+  if (lenBytes === 0) {
+    out[1] = length
+  } else {
+    out[1] = 0x80 | lenBytes
+    for (let i = lenBytes, v = length; i > 0; i--, v = Math.floor(v / 256)) out[1 + i] = v & 0xff
+  }
+  let at = 2 + lenBytes
   for (const p of parts) { p.copy(out, at); at += p.length }
   return out
 }
@@ -209,23 +207,34 @@ export function parseDer (buf: Buffer): Der {
   return d
 }
 
-/** Dotted form of an OBJECT IDENTIFIER's content. */
+/** Dotted form of an OBJECT IDENTIFIER's content. Numbers while they are exact, BigInt beyond (e.g. 2.25 UUID arcs). */
 export function readOid (d: Der): string {
   d.expect(Tag.OID, 'OBJECT IDENTIFIER')
-  const c = d.content
-  if (c.length === 0 || (c[c.length - 1]! & 0x80) !== 0) throw new Asn1Error('bad OBJECT IDENTIFIER')
-  const arcs: bigint[] = []
-  let v = 0n
+  const buf = d.buf
+  if (d.end === d.contentStart || (buf[d.end - 1]! & 0x80) !== 0) throw new Asn1Error('bad OBJECT IDENTIFIER')
+  let out = ''
+  let v = 0
+  let big: bigint | undefined
   let fresh = true
-  for (const b of c) {
+  for (let i = d.contentStart; i < d.end; i++) {
+    const b = buf[i]!
     if (fresh && b === 0x80) throw new Asn1Error('bad OBJECT IDENTIFIER (non-minimal)')
-    v = (v << 7n) | BigInt(b & 0x7f)
+    if (big === undefined && v >= 2 ** 45) big = BigInt(v)
+    if (big === undefined) v = v * 128 + (b & 0x7f)
+    else big = (big << 7n) | BigInt(b & 0x7f)
     fresh = (b & 0x80) === 0
-    if (fresh) { arcs.push(v); v = 0n }
+    if (!fresh) continue
+    if (out === '') {
+      // the first subidentifier packs two arcs: X*40 + Y (X.690 §8.19.4)
+      if (big !== undefined) out = `2.${big - 80n}`
+      else out = v < 40 ? `0.${v}` : v < 80 ? `1.${v - 40}` : `2.${v - 80}`
+    } else {
+      out += '.' + (big ?? v).toString()
+    }
+    v = 0
+    big = undefined
   }
-  const first = arcs[0]!
-  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n]
-  return [...head, ...arcs.slice(1)].join('.')
+  return out
 }
 
 /** INTEGER content bytes, checked minimal (X.690 §8.3.2). */
