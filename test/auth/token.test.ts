@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { SignJWT } from 'jose'
 import { buildTestApp } from '../helpers/app.js'
 import { foreignCertificates } from '../helpers/foreign-pki.js'
@@ -14,7 +14,7 @@ t.teardown(() => Promise.all([alice.close(), bob.close()]))
 const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
 
-async function refused (t: Tap.Test, p: Participant, form: Record<string, string>, error: string, description: RegExp, status = error === 'invalid_client' ? 401 : 400): Promise<void> {
+async function refused (t: Test, p: Participant, form: Record<string, string>, error: string, description: RegExp, status = error === 'invalid_client' ? 401 : 400): Promise<void> {
   const res = await p.http.call('POST', '/token', { form })
   t.equal(res.status, status, `status ${status}`)
   t.equal(res.headers['cache-control'], 'no-store')
