@@ -306,12 +306,14 @@ export interface CertificateDescription {
   subjectDer: Buffer
   issuerDer: Buffer
   spki: Buffer
-  publicKey: KeyObject
+  /** Imported on first access: an SPKI import costs ~100 µs, more than the rest of this function. */
+  readonly publicKey: KeyObject
 }
 
 export function describeCertificate (der: Buffer): CertificateDescription {
   const c = readCertificate(der)
   const spki = Buffer.from(c.subjectPublicKeyInfo.raw)
+  let publicKey: KeyObject | undefined
   return {
     serialHex: c.serial.toString('hex'),
     notBefore: c.notBefore,
@@ -320,6 +322,9 @@ export function describeCertificate (der: Buffer): CertificateDescription {
     subjectDer: Buffer.from(c.subject.raw),
     issuerDer: Buffer.from(c.issuer.raw),
     spki,
-    publicKey: createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+    get publicKey (): KeyObject {
+      publicKey ??= createPublicKey({ key: spki, format: 'der', type: 'spki' })
+      return publicKey
+    },
   }
 }
