@@ -2,7 +2,7 @@
 // self-signature. The directory never copies the CSR's subject into a certificate; it reads it only to show it.
 import { constants, verify, type KeyObject } from 'node:crypto'
 import { InvalidCsr } from '../errors.js'
-import { Asn1Error, Tag, readBitStringBytes, readOid, readString, readTlv, type Der } from './asn1.js'
+import { Asn1Error, Tag, readBitStringBytes, readInteger, readOid, readString, readTlv, type Der } from './asn1.js'
 import { importPublicKey } from './keys.js'
 import { OID } from './oids.js'
 import { PemError, isPem, pemBlocks } from './pem.js'
@@ -158,9 +158,16 @@ function classifyKey (spki: Der): { info: ParsedCsr['key'], material: KeyMateria
     // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 §A.1.1)
     const rsa = readTlv(pub, 0)
     if (rsa.end !== pub.length) throw new Asn1Error('trailing data in RSAPublicKey')
-    const [n] = rsa.expect(Tag.SEQUENCE, 'RSAPublicKey').children()
-    if (n === undefined) throw new Asn1Error('bad RSAPublicKey')
+    const [n, e, ...more] = rsa.expect(Tag.SEQUENCE, 'RSAPublicKey').children()
+    if (n === undefined || e === undefined || more.length > 0) throw new Asn1Error('bad RSAPublicKey')
     const bitsOfN = bitLength(n.expect(Tag.INTEGER, 'modulus').content)
+    // An odd exponent of at least 3 and at most 256 bits (NIST SP 800-89 §5.3.3 bounds, loosened below 65537);
+    // e = 1 would make any "signature" verify, defeating the CSR's proof of possession.
+    const exp = readInteger(e)
+    const expBits = bitLength(exp)
+    if ((exp[0]! & 0x80) !== 0 || (exp[exp.length - 1]! & 1) === 0 || expBits < 2 || expBits > 256) {
+      throw InvalidCsr('RSA public exponent is not allowed (it must be odd, at least 3 and at most 256 bits)')
+    }
     if (bitsOfN < csrPolicy.minRsaBits) throw InvalidCsr(`RSA key of ${bitsOfN} bits is too weak; the minimum is ${csrPolicy.minRsaBits} bits`)
     if (bitsOfN > csrPolicy.maxRsaBits) throw InvalidCsr(`RSA key of ${bitsOfN} bits is too large; the maximum is ${csrPolicy.maxRsaBits} bits`)
     return { info: { type: 'rsa', bits: bitsOfN }, material: { type: 'rsa', rsaPublicKey: pub } }

@@ -91,14 +91,13 @@ function modInv (a: bigint, m: bigint): bigint {
   while (r1 !== 0n) { const q = r0 / r1;[r0, r1] = [r1, r0 - q * r1];[s0, s1] = [s1, s0 - q * s1] }
   return ((s0 % m) + m) % m
 }
-function multiPrimeRsa (bits: number): { spki: Buffer, sign: (data: Buffer) => Buffer } {
-  const e = 65537n
+function multiPrimeRsa (bits: number, e = 65537n): { spki: Buffer, sign: (data: Buffer) => Buffer } {
   const primes: bigint[] = []
   while (primes.length < bits / 512) {
     // in [2^512 - 2^500, 2^512): the product of k of them has exactly 512k bits
     let p = (1n << 512n) - big(randomBytes(63)) % (1n << 500n)
     p |= 1n
-    while (!checkPrimeSync(p) || (p - 1n) % e === 0n || primes.includes(p)) p += 2n
+    while (!checkPrimeSync(p) || (e > 1n && (p - 1n) % e === 0n) || primes.includes(p)) p += 2n
     primes.push(p)
   }
   const n = primes.reduce((a, b) => a * b, 1n)
@@ -201,6 +200,11 @@ t.test('weak and oversized keys are refused with their size', async (t) => {
   const dir = t.testdir()
   t.equal(refusal(opensslCsr(dir, 'rsa1024', ['-newkey', 'rsa:1024'])), 'RSA key of 1024 bits is too weak; the minimum is 2048 bits')
   t.match(refusal(nodeCsr('rsa', { modulusLength: 2040 }, rsaSha256(), 'sha256')), /RSA key of 2040 bits is too weak/)
+  // e = 1: the "signature" is the encoded message itself, so it verifies; the exponent check refuses it
+  const e1 = multiPrimeRsa(2048, 1n)
+  t.equal(refusal(buildCsr({ spki: e1.spki, sigAlg: rsaSha256(), sign: e1.sign })), 'RSA public exponent is not allowed (it must be odd, at least 3 and at most 256 bits)')
+  const e3 = multiPrimeRsa(2048, 3n)
+  t.same(parseCsr(buildCsr({ spki: e3.spki, sigAlg: rsaSha256(), sign: e3.sign })).key, { type: 'rsa', bits: 2048 }, 'e = 3 is allowed')
 })
 
 t.test('unsupported curves and key algorithms are named', async (t) => {
