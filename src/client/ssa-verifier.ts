@@ -12,6 +12,11 @@ export interface SoftwareStatementVerifierOptions extends SoftwareStatementPolic
   participantsUri?: string;
   /** Background refresh period of the key set and participant list. Default 60 000 ms. */
   refreshIntervalMs?: number;
+  /**
+   * Refuse to decide on status with a participant list older than this (the directory unreachable for that long):
+   * a suspension must not be ignored indefinitely. Default 600 000 ms.
+   */
+  participantsMaxStalenessMs?: number;
   /** Rate limit of JWKS refetches triggered by unknown `kid`s. Default 30 000 ms. */
   minRefreshIntervalMs?: number;
   /** Milliseconds since the epoch; tests set it instead of sleeping. */
@@ -54,7 +59,12 @@ export class SoftwareStatementVerifier {
     });
     this.#participants = options.participantsUri === undefined
       ? undefined
-      : new ParticipantList({ ...fetchOptions, participantsUri: options.participantsUri, clock: this.#clock });
+      : new ParticipantList({
+        ...fetchOptions,
+        participantsUri: options.participantsUri,
+        clock: this.#clock,
+        maxAgeMs: options.participantsMaxStalenessMs ?? 600_000,
+      });
   }
 
   /** True once the key set (and, when configured, the participant list) has loaded. */
@@ -91,6 +101,9 @@ export class SoftwareStatementVerifier {
     }
     const claims = verifyDecodedSoftwareStatement(jws, key, this.#options, Math.floor(this.#clock() / 1000));
     if (this.#participants !== undefined) {
+      if (!this.#participants.fresh) {
+        throw new SoftwareStatementError('ERR_PARTICIPANTS_FETCH', `the participant list has not been refreshed for more than ${this.#options.participantsMaxStalenessMs ?? 600_000} ms; status cannot be checked`);
+      }
       assertParticipantActive(this.#participants.getSync(claims.org_id), claims.org_id, claims.software_id);
     }
     return claims;

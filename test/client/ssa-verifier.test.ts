@@ -96,6 +96,24 @@ t.test('verifySync checks the participant list it last loaded', async (t) => {
   t.equal(live.notModified, 1, 'an unchanged list is revalidated with a 304');
 });
 
+t.test('a participant list the verifier could not refresh for too long is not trusted', async (t) => {
+  const live = await startFakeDirectory();
+  let clock = Date.now();
+  const verifier = new SoftwareStatementVerifier({
+    issuer: live.issuer, jwksUri: live.jwksUri, participantsUri: live.participantsUri, participantsMaxStalenessMs: 120_000, clock: () => clock,
+  });
+  t.teardown(() => verifier.close());
+  await verifier.refresh();
+  const ssa = await live.signSsa();
+  clock += 60_000;
+  t.ok(verifier.verifySync(ssa), 'within the bound');
+  await live.close(); // the directory goes away
+  const failed = await verifier.refresh().catch((e: SoftwareStatementError) => e.code);
+  t.match(failed, /^ERR_(JWKS|PARTICIPANTS)_FETCH$/, 'the refresh reports the outage');
+  clock += 61_000;
+  rejectsSync(t, verifier, ssa, 'ERR_PARTICIPANTS_FETCH');
+});
+
 t.test('an unknown kid schedules one background refetch, rate-limited', async (t) => {
   const rotating = await startFakeDirectory();
   t.teardown(() => rotating.close());
