@@ -33,7 +33,7 @@ export interface SoftwareStatementClaims {
   [claim: string]: unknown;
 }
 
-type ClaimKind = 'string' | 'uri' | 'number' | 'string[]' | 'uri[]' | readonly string[];
+type ClaimKind = 'string' | 'text' | 'uri' | 'number' | 'string[]' | 'uri[]' | readonly string[];
 
 const REQUIRED: Record<string, ClaimKind> = {
   iss: 'string',
@@ -52,7 +52,8 @@ const REQUIRED: Record<string, ClaimKind> = {
   redirect_uris: 'uri[]',
   jwks_uri: 'uri',
   token_endpoint_auth_method: ['private_key_jwt', 'tls_client_auth'],
-  scope: 'string',
+  // A software statement whose roles map to no scope carries "" (a client that may ask for nothing), not an error.
+  scope: 'text',
 };
 
 const OPTIONAL: Record<string, ClaimKind> = {
@@ -85,6 +86,10 @@ function checkKind(claim: string, value: unknown, kind: ClaimKind): void {
       case 'string':
         ok = typeof value === 'string' && value.length > 0;
         expected = 'a non-empty string';
+        break;
+      case 'text':
+        ok = typeof value === 'string';
+        expected = 'a string';
         break;
       case 'uri':
         ok = isAbsoluteUri(value);

@@ -37,6 +37,11 @@ t.test('accepts directory SSAs signed PS256 and ES256, and jose agrees on them',
   }
 });
 
+t.test('an empty scope is a well-typed scope', async (t) => {
+  const claims = await verifySoftwareStatement(await directory.signSsa({ scope: '' }), base);
+  t.equal(claims.scope, '');
+});
+
 t.test('absent optional claims are fine', async (t) => {
   const ssa = await directory.signSsa({ client_uri: undefined, logo_uri: undefined });
   const claims = await verifySoftwareStatement(ssa, base);
