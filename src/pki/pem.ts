@@ -15,7 +15,9 @@ export function toPem (der: Buffer, label: string): string {
   return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`
 }
 
-const blockRe = /-----BEGIN ([A-Z0-9 ]*)-----([\s\S]*?)-----END ([A-Z0-9 ]*)-----/g
+// label = labelchar *( ["-" / SP] labelchar ) (RFC 7468 §3), so a hyphen never touches the dashes
+const label = '([A-Z0-9]+(?:[ -][A-Z0-9]+)*)'
+const blockRe = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g')
 const base64Re = /^[A-Za-z0-9+/]*={0,2}$/
 
 /** Every PEM block in `text`, in order. Throws PemError on a block that is not well formed. */
@@ -37,5 +39,5 @@ export function fromPem (text: string, label?: string): Buffer[] {
 }
 
 export function isPem (text: string): boolean {
-  return /-----BEGIN [A-Z0-9 ]*-----/.test(text)
+  return /-----BEGIN [A-Z0-9]+(?:[ -][A-Z0-9]+)*-----/.test(text)
 }

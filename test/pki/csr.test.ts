@@ -147,6 +147,7 @@ t.test('accepts openssl CSRs: EC P-256 with SANs, EC P-384, RSA-2048, RSA-PSS; P
   t.same(parseCsr(toPem(der, 'NEW CERTIFICATE REQUEST')).key, { type: 'rsa', bits: 2048 }, 'NEW CERTIFICATE REQUEST label')
   t.same(parseCsr(Buffer.from(rsaPem)).key, { type: 'rsa', bits: 2048 }, 'PEM in a Buffer')
   t.same(parseCsr('Some explanatory text\n' + rsaPem + '\ntrailing words').key.type, 'rsa', 'text around the block (RFC 7468 §2)')
+  t.same(parseCsr(rsaPem.replace(/\n/g, '\r\n')).key.type, 'rsa', 'CRLF line endings')
 
   const pss = parseCsr(opensslCsr(dir, 'pss', ['-key', 'rsa.key'], ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32', '-sha256']))
   t.same(pss.key, { type: 'rsa', bits: 2048 })
