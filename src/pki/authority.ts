@@ -126,7 +126,8 @@ export class CertificateAuthority {
 
   /** Revokes one certificate; `orgId` limits it to that organisation's certificates (participants). */
   async revoke (serial: string, reason: RevocationReason, who: Actor, orgId?: string): Promise<IssuedCertificate> {
-    const normalized = serial.toLowerCase().replace(/^0+(?=.)/, '')
+    // Serials are stored as the lowercase hex of their exact DER bytes (leading zeros are significant).
+    const normalized = serial.toLowerCase()
     return this.d.prisma.$transaction(async (tx) => {
       const cert = await tx.certificate.findUnique({ where: { serial: normalized } })
       if (!cert || (orgId && cert.organisationId !== orgId)) throw NotFound(`no certificate ${serial}`)
@@ -182,11 +183,11 @@ export class CertificateAuthority {
     const now = this.d.clock.now()
     const ours = parsed.requests.filter((r) => matchesIssuer(r, this.material.issuer))
     const rows = await this.d.prisma.certificate.findMany({
-      where: { serial: { in: ours.map((r) => r.serialHex.replace(/^0+(?=.)/, '')) } }, select: { serial: true, status: true, revokedAt: true, revocationReason: true },
+      where: { serial: { in: ours.map((r) => r.serialHex) } }, select: { serial: true, status: true, revokedAt: true, revocationReason: true },
     })
     const bySerial = new Map(rows.map((r) => [r.serial, r]))
     const responses = parsed.requests.map((r) => {
-      const row = ours.includes(r) ? bySerial.get(r.serialHex.replace(/^0+(?=.)/, '')) : undefined
+      const row = ours.includes(r) ? bySerial.get(r.serialHex) : undefined
       const status = !row
         ? 'unknown' as const
         : row.status === 'revoked'

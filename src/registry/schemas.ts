@@ -15,7 +15,8 @@ const roles = z.array(roleInput).max(20, 'at most 20 roles')
   .refine((rs) => new Set(rs.map((r) => r.role)).size === rs.length, 'each role at most once')
 
 export const organisationCreate = z.object({
-  legal_name: displayText(255),
+  // The legal name becomes the certificates' O attribute: RFC 5280 ub-organization-name is 64.
+  legal_name: displayText(64),
   registration_number: displayText(64),
   country,
   roles: roles.optional(),

@@ -57,6 +57,17 @@ export async function freePort (): Promise<number> {
   })
 }
 
+async function readOperator (dir: string): Promise<Operator> {
+  const client = JSON.parse(await readFile(join(dir, 'client.json'), 'utf8'))
+  return {
+    clientId: client.client_id, orgId: client.org_id, signingKid: client.signing_kid,
+    signingKeyPem: await readFile(join(dir, 'signing.key'), 'utf8'),
+    transportKeyPem: await readFile(join(dir, 'transport.key'), 'utf8'),
+    transportCertPem: await readFile(join(dir, 'transport.pem'), 'utf8'),
+    caPem: await readFile(join(dir, 'ca.pem'), 'utf8'),
+  }
+}
+
 /**
  * The real directory on its own migrated database: init (CA, keys, operator), services, and both
  * listeners on 127.0.0.1 ephemeral ports with real TLS.
@@ -84,17 +95,15 @@ export async function buildTestApp (t: Teardown, env: Record<string, string> = {
   await app.listen({ host: '127.0.0.1', port: publicPort })
   await mtlsApp.listen({ host: '127.0.0.1', port: mtlsPort })
   t.teardown(() => Promise.all([app.close(), mtlsApp.close()]))
-  const dir = join(dataDir, 'operator')
-  const client = JSON.parse(await readFile(join(dir, 'client.json'), 'utf8'))
-  const operator: Operator = {
-    clientId: client.client_id, orgId: client.org_id, signingKid: client.signing_kid,
-    signingKeyPem: await readFile(join(dir, 'signing.key'), 'utf8'),
-    transportKeyPem: await readFile(join(dir, 'transport.key'), 'utf8'),
-    transportCertPem: await readFile(join(dir, 'transport.pem'), 'utf8'),
-    caPem: await readFile(join(dir, 'ca.pem'), 'utf8'),
-  }
+  // init writes the operator's credentials once per database: a second instance on a shared
+  // database has none of its own.
+  const operator = opts.db ? undefined : await readOperator(join(dataDir, 'operator'))
   return {
-    app, mtlsApp, publicUrl: config.DIRECTORY_ISSUER, mtlsUrl: config.MTLS_BASE_URL, services, db, config, clock, logs, dataDir, operator,
+    app, mtlsApp, publicUrl: config.DIRECTORY_ISSUER, mtlsUrl: config.MTLS_BASE_URL, services, db, config, clock, logs, dataDir,
+    get operator (): Operator {
+      if (!operator) throw new Error('this instance shares another\'s database: use the first instance\'s operator')
+      return operator
+    },
     ...(dbUrl ? { dbUrl } : {}),
   }
 }
