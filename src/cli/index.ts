@@ -10,7 +10,7 @@ import { openDatabase, targetFrom, type Database } from '../db/database.js'
 import { applyMigrations, createMigration } from '../db/migrations.js'
 import { initDirectory } from '../init.js'
 import { KeyVault } from '../keys/vault.js'
-import { loadMasterKey } from '../keys/master-key.js'
+import { loadMasterKey, masterKeyFrom } from '../keys/master-key.js'
 import { AuditLog } from '../audit/audit-log.js'
 import { importAuthority } from '../pki/ca-store.js'
 import { revocationReasons, type RevocationReason } from '../pki/reasons.js'
@@ -141,6 +141,27 @@ const commands: Record<string, Command> = {
   'keys:rotate': {
     help: 'keys:rotate: promote the next directory signing key; the old one stays published for KEY_OVERLAP_SECONDS',
     run: async () => { await withServices(async (s) => print(await s.keys.rotate(who))) },
+  },
+  'master-key:rotate': {
+    help: 'master-key:rotate: rewrap every stored key under NEW_DIRECTORY_MASTER_KEY (base64, 32 bytes), in one transaction',
+    run: async () => {
+      const fresh = process.env.NEW_DIRECTORY_MASTER_KEY
+      if (!fresh || Buffer.from(fresh, 'base64').length !== 32) throw new ConfigError('NEW_DIRECTORY_MASTER_KEY must be 32 bytes, base64-encoded')
+      await withDatabase(async (db, config) => {
+        const current = new KeyVault(await loadMasterKey(config, db.prisma))
+        const next = new KeyVault(masterKeyFrom(Buffer.from(fresh, 'base64')))
+        const count = await db.prisma.$transaction(async (tx) => {
+          const rows = await tx.encryptedKey.findMany()
+          for (const row of rows) {
+            const { id, ...sealed } = current.rewrap(row, next)
+            await tx.encryptedKey.update({ where: { id }, data: sealed })
+          }
+          await new AuditLog(systemClock).append(tx, who, { action: 'master_key.rotate', target: 'encrypted_keys', before: { master_key_id: current.masterKeyId }, after: { master_key_id: next.masterKeyId, keys: rows.length } })
+          return rows.length
+        })
+        print(`rewrapped ${count} keys under master key ${next.masterKeyId}: now set DIRECTORY_MASTER_KEY (or DATA_DIR/master.key) to the new key before the next start`)
+      })
+    },
   },
   'audit:verify': {
     help: 'audit:verify: recompute the audit hash chain; exit 1 if any event was edited or deleted',

@@ -99,7 +99,7 @@ t.test('suspending an organisation stops SSAs at once; reactivating restores the
   t.teardown(() => p.close())
   const sw = (await p.call('POST', `/organisations/${p.orgId}/software-statements`, { json: { client_name: 'App', redirect_uris: ['https://a.example/cb'], roles: ['data-recipient'] } })).json()
   await admin('PATCH', `/admin/organisations/${p.orgId}`, { status: 'suspended' })
-  await t.rejects(ctx.services.ssa.issue(p.orgId, sw.software_id, { actor: 'test' }), { status: 403, detail: /organisation is suspended/ })
+  await t.rejects(ctx.services.ssa.issue(p.orgId, sw.software_id, { actor: 'test' }), { name: 'Problem', message: /organisation is suspended/ })
   await admin('PATCH', `/admin/organisations/${p.orgId}`, { status: 'active' })
   t.ok(await ctx.services.ssa.issue(p.orgId, sw.software_id, { actor: 'test' }))
 })
