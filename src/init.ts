@@ -39,8 +39,6 @@ export async function initDirectory (config: Config, db: Database, clock: Clock,
 }
 
 async function ensureOperator (config: Config, db: Database, clock: Clock, vault: KeyVault, audit: AuditLog, who: Actor): Promise<string | undefined> {
-  const existing = await db.prisma.client.findFirst({ where: { scopes: { has: 'directory:admin' } }, select: { id: true } })
-  if (existing) return undefined
   const authority = new CertificateAuthority({ prisma: db.prisma, audit, clock, config }, await loadAuthority(db.prisma, vault))
   const orgId = randomUUID()
   const clientId = randomUUID()
@@ -48,12 +46,17 @@ async function ensureOperator (config: Config, db: Database, clock: Clock, vault
   const publicJwk = createPublicKey(signing.privateKey).export({ format: 'jwk' }) as JWK
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256')
   const transport = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  await db.prisma.$transaction(async (tx) => {
+  // Instances starting together on one database must not each create an operator.
+  const created = await db.prisma.$transaction(async (tx) => {
+    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(7469)')
+    if (await tx.client.findFirst({ where: { scopes: { has: 'directory:admin' } }, select: { id: true } })) return false
     await tx.organisation.create({ data: { id: orgId, legalName: 'Ecosystem Operator', registrationNumber: 'OPERATOR', country: 'ZZ', status: 'active' } })
     await tx.client.create({ data: { id: clientId, organisationId: orgId, jwks: { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] }, scopes: operatorScopes } })
     await audit.append(tx, who, { action: 'operator.create', target: `organisation:${orgId}`, after: { client_id: clientId } })
     await bumpRegistryVersion(tx)
+    return true
   })
+  if (!created) return undefined
   const cert = await authority.issue({ orgId, subjectId: clientId, type: 'transport', csr: { spki: createPublicKey(transport.privateKey).export({ format: 'der', type: 'spki' }) } }, who)
   const dir = join(config.DATA_DIR, 'operator')
   await mkdir(dir, { recursive: true, mode: 0o700 })

@@ -56,7 +56,7 @@ export async function createServices (config: Config, db: Database, clock: Clock
     authorisationServers: new AuthorisationServers(registry),
     tokens: new TokenService({ prisma, clock, keys, config }),
     enrolment: new Enrolment({ prisma, clock, audit, authority, config }),
-    ssa: new SsaService({ prisma, clock, keys, audit, config }),
+    ssa: new SsaService({ prisma, clock, keys, config }),
     readiness: () => (keys.ready ? undefined : 'signing keys not loaded'),
     close: () => documents.stop(),
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { Actor, AuditLog } from '../audit/audit-log.js'
+import type { Actor } from '../audit/audit-log.js'
 import { epochSeconds, type Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { Prisma } from '../db/database.js'
@@ -13,7 +13,7 @@ import { ssaClaims } from './claims.js'
  * role it claims are active at this moment; a new jti each time, recorded for audit.
  */
 export class SsaService {
-  constructor (private readonly d: { prisma: Prisma, clock: Clock, keys: SigningKeys, audit: AuditLog, config: Pick<Config, 'DIRECTORY_ISSUER' | 'SSA_TTL' | 'ROLES'> }) {}
+  constructor (private readonly d: { prisma: Prisma, clock: Clock, keys: SigningKeys, config: Pick<Config, 'DIRECTORY_ISSUER' | 'SSA_TTL' | 'ROLES'> }) {}
 
   async issue (orgId: string, softwareId: string, who: Actor): Promise<string> {
     const software = await this.d.prisma.softwareStatement.findFirst({
@@ -36,11 +36,10 @@ export class SsaService {
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .setIssuer(this.d.config.DIRECTORY_ISSUER).setIssuedAt(iat).setExpirationTime(exp).setJti(jti)
       .sign(key.key)
-    await this.d.prisma.$transaction(async (tx) => {
-      await tx.ssaIssuance.create({
-        data: { jti, softwareStatementId: software.id, organisationId: org.id, kid: key.kid, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) },
-      })
-      await this.d.audit.append(tx, who, { action: 'ssa.issue', target: `software_statement:${software.id}`, after: { jti, kid: key.kid, software_version: software.version } })
+    // Issuing an SSA changes no state, so it is recorded in its own table rather than the audit
+    // chain, whose append serialises every writer on one lock.
+    await this.d.prisma.ssaIssuance.create({
+      data: { jti, softwareStatementId: software.id, organisationId: org.id, kid: key.kid, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000), requestedBy: who.actor },
     })
     return ssa
   }

@@ -40,6 +40,7 @@ CREATE TABLE "ssa_issuances" (
     "software_statement_id" UUID NOT NULL,
     "organisation_id" UUID NOT NULL,
     "kid" TEXT NOT NULL,
+    "requested_by" TEXT NOT NULL,
     "issued_at" TIMESTAMPTZ(3) NOT NULL,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
 
