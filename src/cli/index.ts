@@ -2,6 +2,7 @@
 // Operator CLI: `directory <command>` (npm run directory -- <command>). Commands act on the database
 // directly. With the embedded PGlite only one process can hold DATA_DIR: stop the server first.
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { Actor } from '../audit/audit-log.js'
 import { systemClock } from '../clock.js'
@@ -16,6 +17,7 @@ import { importAuthority } from '../pki/ca-store.js'
 import { revocationReasons, type RevocationReason } from '../pki/reasons.js'
 import { organisationCreate } from '../registry/schemas.js'
 import { createServices, type Services } from '../services.js'
+import { DirectoryClient } from '../client/directory-client.js'
 
 type Command = { help: string, run: (args: string[]) => Promise<void> }
 const who: Actor = { actor: `cli:${process.env.USER ?? 'operator'}` }
@@ -161,6 +163,22 @@ const commands: Record<string, Command> = {
         })
         print(`rewrapped ${count} keys under master key ${next.masterKeyId}: now set DIRECTORY_MASTER_KEY (or DATA_DIR/master.key) to the new key before the next start`)
       })
+    },
+  },
+  'operator:token': {
+    help: 'operator:token [--scope S]: an access token from the running directory, with DATA_DIR/operator/ credentials\n' +
+      '               (curl --cert DATA_DIR/operator/transport.pem --key …/transport.key --cacert …/ca.pem -H "authorization: Bearer $TOKEN" …)',
+    run: async (args) => {
+      const { values } = options(args, { scope: { type: 'string' } })
+      const dir = join(loadConfig().DATA_DIR, 'operator')
+      const client = JSON.parse(await readFile(join(dir, 'client.json'), 'utf8'))
+      const directory = new DirectoryClient({
+        issuer: client.issuer, mtlsBaseUrl: client.mtls_base_url, clientId: client.client_id, orgId: client.org_id,
+        signingKey: await readFile(join(dir, 'signing.key'), 'utf8'), signingKid: client.signing_kid,
+        transportKeyPem: await readFile(join(dir, 'transport.key'), 'utf8'), transportCertPem: await readFile(join(dir, 'transport.pem'), 'utf8'),
+        caPem: await readFile(join(dir, 'ca.pem'), 'utf8'),
+      })
+      try { print(await directory.getAccessToken(values.scope ?? 'directory:admin')) } finally { await directory.close() }
     },
   },
   'audit:verify': {
