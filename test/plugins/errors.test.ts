@@ -15,16 +15,18 @@ async function appWithEcho (tt: Parameters<typeof buildTestApp>[0], env: Record<
 }
 
 const problemType = 'application/problem+json; charset=utf-8'
+// One directory serves every test that needs no configuration of its own.
+const shared = await appWithEcho(t)
 
 t.test('valid JSON passes through', async (t) => {
-  const { app } = await appWithEcho(t)
+  const { app } = shared
   const res = await app.inject({ method: 'POST', url: '/echo', payload: { name: 'a', count: 1 } })
   t.equal(res.statusCode, 200)
   t.same(res.json(), { name: 'a', count: 1 })
 })
 
 t.test('malformed JSON → 400 problem', async (t) => {
-  const { app } = await appWithEcho(t)
+  const { app } = shared
   const res = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"name": ' })
   t.equal(res.statusCode, 400)
   t.equal(res.headers['content-type'], problemType)
@@ -32,14 +34,14 @@ t.test('malformed JSON → 400 problem', async (t) => {
 })
 
 t.test('empty JSON body → 400 problem', async (t) => {
-  const { app } = await appWithEcho(t)
+  const { app } = shared
   const res = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '' })
   t.equal(res.statusCode, 400)
   t.equal(res.headers['content-type'], problemType)
 })
 
 t.test('schema violation → 400 with each failing field', async (t) => {
-  const { app } = await appWithEcho(t)
+  const { app } = shared
   const res = await app.inject({ method: 'POST', url: '/echo', payload: { name: 'x'.repeat(11), count: 'one', extra: true } })
   t.equal(res.statusCode, 400)
   const body = res.json()
@@ -51,7 +53,7 @@ t.test('schema violation → 400 with each failing field', async (t) => {
 })
 
 t.test('unknown route → 404 problem', async (t) => {
-  const { app } = await appWithEcho(t)
+  const { app } = shared
   const res = await app.inject({ method: 'GET', url: '/no/such/thing' })
   t.equal(res.statusCode, 404)
   t.equal(res.headers['content-type'], problemType)
@@ -59,7 +61,7 @@ t.test('unknown route → 404 problem', async (t) => {
 })
 
 t.test('wrong method on a known route → 405 with Allow', async (t) => {
-  const { app } = await appWithEcho(t)
+  const { app } = shared
   const res = await app.inject({ method: 'DELETE', url: '/echo' })
   t.equal(res.statusCode, 405)
   t.equal(res.headers.allow, 'POST')
@@ -74,20 +76,20 @@ t.test('body over the limit → 413 problem', async (t) => {
 })
 
 t.test('the default limit is 1 MiB', async (t) => {
-  const { app } = await appWithEcho(t)
+  const { app } = shared
   const res = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: `{"name":"${'x'.repeat(1024 * 1024)}","count":1}` })
   t.equal(res.statusCode, 413)
 })
 
 t.test('unsupported media type → 415 problem', async (t) => {
-  const { app } = await appWithEcho(t)
+  const { app } = shared
   const res = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/xml' }, payload: '<a/>' })
   t.equal(res.statusCode, 415)
   t.equal(res.headers['content-type'], problemType)
 })
 
 t.test('unexpected error → 500 without internals; logged with the request id', async (t) => {
-  const { app, logs } = await appWithEcho(t)
+  const { app, logs } = shared
   const res = await app.inject({ method: 'GET', url: '/boom', headers: { 'x-request-id': 'req-boom-1' } })
   t.equal(res.statusCode, 500)
   t.notMatch(res.body, /hunter2|secret internals|stack/)
@@ -110,7 +112,7 @@ t.test('authorization headers and cookies never reach the log', async (t) => {
 })
 
 t.test('a malformed upstream request id is replaced', async (t) => {
-  const { app } = await appWithEcho(t)
+  const { app } = shared
   const res = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\nwith newline' } })
   t.match(res.headers['x-request-id'], /^[0-9a-f-]{36}$/)
 })
