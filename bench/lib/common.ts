@@ -76,9 +76,10 @@ export function machine (): Record<string, unknown> {
   return { node: process.version, cpus: c.length, cpu: c[0]?.model, loadavg: loadavg().map((x) => round(x)), at: new Date().toISOString() }
 }
 
+/** bench/results/<name>.json, or <name>-postgresql.json when the run used DATABASE_URL. */
 export async function writeResult (name: string, data: Record<string, unknown>): Promise<string> {
   await mkdir(resultsDir, { recursive: true })
-  const file = join(resultsDir, `${name}.json`)
+  const file = join(resultsDir, `${name}${process.env.DATABASE_URL ? '-postgresql' : ''}.json`)
   await writeFile(file, JSON.stringify({ name, machine: machine(), ...data }, (_, v) => typeof v === 'bigint' ? v.toString() : v, 2) + '\n')
   return file
 }
