@@ -27,6 +27,14 @@ export interface AuthorisationServerOptions {
   port?: number;
   /** Listen address; default 127.0.0.1. */
   host?: string;
+  /**
+   * Host name in the issuer URL; default `host`. It must be a name the TLS server certificate carries (the directory
+   * issues data holders transport certificates with DNS names, e.g. `auth.bank.localhost`), and clients must resolve
+   * it to the listen address.
+   */
+  hostname?: string;
+  /** How long the client-certificate gate reuses a verdict (OCSP answer) for the same certificate. Default 60 000 ms. */
+  certificateCacheMs?: number;
   /** Also require the organisation and software statement to be active in the directory's participant list. */
   checkStatus?: boolean;
   /** Ask the directory's OCSP responder about client certificates (registration, PAR, token). Default true. */
@@ -96,7 +104,7 @@ export async function startAuthorisationServer(options: AuthorisationServerOptio
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `https://${options.host ?? '127.0.0.1'}:${port}`;
+  const issuer = `https://${options.hostname ?? options.host ?? '127.0.0.1'}:${port}`;
   const resourceServer = options.resourceServer ?? 'https://rs.example/';
   const resourceScopes = options.resourceScopes ?? ['accounts', 'payments'];
   const accountId = options.accountId ?? 'test-account';
@@ -162,7 +170,7 @@ export async function startAuthorisationServer(options: AuthorisationServerOptio
     },
     extraClientMetadata: {
       properties: [...SSA_CLIENT_METADATA],
-      validator: softwareStatementValidator({ verifier, allowedAuthMethods: AUTH_METHODS }),
+      validator: softwareStatementValidator({ verifier, allowedAuthMethods: AUTH_METHODS, supportedScopes: ['openid', ...resourceScopes] }),
     },
     interactions: {
       url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}${interaction.uid}`,
@@ -176,6 +184,7 @@ export async function startAuthorisationServer(options: AuthorisationServerOptio
     caBundlePem: options.caBundlePem,
     checkOcsp: options.checkOcsp ?? true,
     paths: ROUTES,
+    ...(options.certificateCacheMs !== undefined ? { cacheMs: options.certificateCacheMs } : {}),
   }));
 
   const callback = provider.callback();

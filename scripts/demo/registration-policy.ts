@@ -52,6 +52,12 @@ export interface SoftwareStatementValidatorOptions {
   verifier: SoftwareStatementVerifier;
   /** Client authentication methods the AS accepts. */
   allowedAuthMethods: readonly string[];
+  /**
+   * Scopes this AS offers. The SSA grants what the participant's roles allow across the ecosystem (e.g. `openid
+   * accounts consents`); the client is registered with the part of it this server supports. Default: the SSA's scope
+   * unchanged (oidc-provider then refuses a registration whose scope names one it does not know).
+   */
+  supportedScopes?: readonly string[];
 }
 
 /** The `extraClientMetadata.validator` implementing the policy. */
@@ -87,6 +93,10 @@ export function softwareStatementValidator(options: SoftwareStatementValidatorOp
     }
 
     const applied = applySoftwareStatement(request, claims);
+    if (options.supportedScopes !== undefined && typeof applied.scope === 'string') {
+      const offered = new Set(options.supportedScopes);
+      applied.scope = applied.scope.split(' ').filter((scope) => offered.has(scope)).join(' ') || undefined;
+    }
     for (const field of FROM_STATEMENT) {
       if (applied[field] === undefined) delete metadata[field];
       else metadata[field] = applied[field];

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -25,7 +25,12 @@ export interface ResourceServerOptions {
   /** Scope the protected endpoint requires. Default `accounts`. */
   requiredScope?: string;
   port?: number;
+  /** Listen address; default 127.0.0.1. */
   host?: string;
+  /** Host name in the resource server's URL (one its TLS certificate carries); default `host`. */
+  hostname?: string;
+  /** Name resolution for reaching the authorisation server (its JWKS), e.g. to map `*.localhost` to loopback. */
+  lookup?: LookupFunction;
 }
 
 export interface ResourceServer {
@@ -50,7 +55,9 @@ function answer(res: ServerResponse, verdict: Verdict, body?: unknown): void {
 
 export async function startResourceServer(options: ResourceServerOptions): Promise<ResourceServer> {
   const { issuer, resourceServer: audience } = options.authorisationServer;
-  const agent = new Agent({ connect: { ca: options.authorisationServerCaPem ?? options.caBundlePem } });
+  const agent = new Agent({
+    connect: { ca: options.authorisationServerCaPem ?? options.caBundlePem, ...(options.lookup ? { lookup: options.lookup } : {}) },
+  });
   const jwks = createRemoteJWKSet(new URL(options.authorisationServer.jwksUri ?? `${issuer}/jwks`), {
     [customFetch]: (url, init) => undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>,
   });
@@ -102,7 +109,7 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
   });
-  const url = `https://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  const url = `https://${options.hostname ?? options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   return {
     url,
     accountsUrl: `${url}/accounts`,

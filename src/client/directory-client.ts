@@ -36,8 +36,10 @@ export interface DirectoryClientOptions {
 export interface IssuedCertificate {
   serial: string;
   type: 'transport' | 'signing';
+  /** The issued certificate, PEM. */
   certificate: string;
-  chain: string;
+  /** The issuing CA certificate(s) that follow it, one PEM string each (append them to serve a full chain). */
+  chain: string[];
   'x5t#S256': string;
   not_before: string;
   not_after: string;
@@ -132,9 +134,14 @@ export class DirectoryClient {
     return response.body.toString('utf8').trim();
   }
 
-  /** Submits a PKCS#10 CSR; the directory issues a transport or signing certificate for the software statement. */
-  async submitCsr(softwareId: string, type: 'transport' | 'signing', csrPem: string): Promise<IssuedCertificate> {
-    const response = await this.#api('POST', `/organisations/${enc(this.orgId)}/software-statements/${enc(softwareId)}/certificates`, { type, csr: csrPem });
+  /**
+   * Submits a PKCS#10 CSR; the directory issues a transport or signing certificate for the software statement.
+   * `dnsNames` (transport only, organisations with the active data-holder role) adds DNS subject alternative names and
+   * the serverAuth extended key usage, so the certificate can also serve TLS (an authorisation or resource server).
+   */
+  async submitCsr(softwareId: string, type: 'transport' | 'signing', csrPem: string, options: { dnsNames?: string[] } = {}): Promise<IssuedCertificate> {
+    const body = { type, csr: csrPem, ...(options.dnsNames !== undefined ? { dns_names: options.dnsNames } : {}) };
+    const response = await this.#api('POST', `/organisations/${enc(this.orgId)}/software-statements/${enc(softwareId)}/certificates`, body);
     return response.json() as IssuedCertificate;
   }
 

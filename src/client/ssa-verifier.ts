@@ -17,7 +17,10 @@ export interface SoftwareStatementVerifierOptions extends SoftwareStatementPolic
    * a suspension must not be ignored indefinitely. Default 600 000 ms.
    */
   participantsMaxStalenessMs?: number;
-  /** Rate limit of JWKS refetches triggered by unknown `kid`s. Default 30 000 ms. */
+  /**
+   * Rate limit of the refetches that `verifySync` schedules on its own: of the JWKS on an unknown `kid`, and of the
+   * participant list on an organisation or software statement it does not list. Default 30 000 ms.
+   */
   minRefreshIntervalMs?: number;
   /** Milliseconds since the epoch; tests set it instead of sleeping. */
   clock?: () => number;
@@ -34,7 +37,9 @@ export interface SoftwareStatementVerifierOptions extends SoftwareStatementPolic
  *
  * Staleness is bounded by `refreshIntervalMs`: a suspension reaches `verifySync` at the next refresh, a key rotation at
  * the next refresh or on the first SSA carrying the new `kid` (which schedules a refetch and is refused; a retry
- * succeeds).
+ * succeeds). Likewise a participant onboarded since the last refresh: its first SSA is refused with
+ * ERR_PARTICIPANT_UNKNOWN (or ERR_SOFTWARE_UNKNOWN for new software), which schedules a participant-list refetch, and a
+ * retry succeeds. Only directory-signed SSAs get that far, and the refetches are rate-limited (`minRefreshIntervalMs`).
  */
 export class SoftwareStatementVerifier {
   readonly #options: SoftwareStatementVerifierOptions;
@@ -43,6 +48,7 @@ export class SoftwareStatementVerifier {
   readonly #clock: () => number;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #participantsRefetchedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: SoftwareStatementVerifierOptions) {
     this.#options = options;
@@ -83,7 +89,9 @@ export class SoftwareStatementVerifier {
 
   /**
    * Verifies an SSA synchronously, with the same checks and error codes as `verifySoftwareStatement`.
-   * An unknown `kid` schedules a JWKS refetch (rate-limited) and throws ERR_SSA_UNKNOWN_KID.
+   * An unknown `kid` schedules a JWKS refetch (rate-limited) and throws ERR_SSA_UNKNOWN_KID; an organisation or software
+   * statement missing from the participant list schedules a list refetch (rate-limited) and throws
+   * ERR_PARTICIPANT_UNKNOWN / ERR_SOFTWARE_UNKNOWN. Either way a retry once the refetch completed can succeed.
    *
    * @throws {SoftwareStatementError}
    */
@@ -104,9 +112,24 @@ export class SoftwareStatementVerifier {
       if (!this.#participants.fresh) {
         throw new SoftwareStatementError('ERR_PARTICIPANTS_FETCH', `the participant list has not been refreshed for more than ${this.#options.participantsMaxStalenessMs ?? 600_000} ms; status cannot be checked`);
       }
-      assertParticipantActive(this.#participants.getSync(claims.org_id), claims.org_id, claims.software_id);
+      try {
+        assertParticipantActive(this.#participants.getSync(claims.org_id), claims.org_id, claims.software_id);
+      } catch (error) {
+        if (error instanceof SoftwareStatementError && (error.code === 'ERR_PARTICIPANT_UNKNOWN' || error.code === 'ERR_SOFTWARE_UNKNOWN')) {
+          this.#refetchParticipants(this.#participants);
+        }
+        throw error;
+      }
     }
     return claims;
+  }
+
+  /** A participant list refetch for an organisation or software statement onboarded since the last load. */
+  #refetchParticipants(list: ParticipantList): void {
+    const now = this.#clock();
+    if (this.#closed || now - this.#participantsRefetchedAt < (this.#options.minRefreshIntervalMs ?? 30_000)) return;
+    this.#participantsRefetchedAt = now;
+    list.refresh().catch((error: unknown) => this.#options.onRefreshError?.(error));
   }
 
   /** Stops the background refresh. */
