@@ -35,6 +35,8 @@ export interface AuthorisationServerOptions {
   hostname?: string;
   /** How long the client-certificate gate reuses a verdict (OCSP answer) for the same certificate. Default 60 000 ms. */
   certificateCacheMs?: number;
+  /** Told what the AS checked (certificates, SSAs): the demo prints it. */
+  log?: (message: string) => void;
   /** Also require the organisation and software statement to be active in the directory's participant list. */
   checkStatus?: boolean;
   /** Ask the directory's OCSP responder about client certificates (registration, PAR, token). Default true. */
@@ -170,7 +172,7 @@ export async function startAuthorisationServer(options: AuthorisationServerOptio
     },
     extraClientMetadata: {
       properties: [...SSA_CLIENT_METADATA],
-      validator: softwareStatementValidator({ verifier, allowedAuthMethods: AUTH_METHODS, supportedScopes: ['openid', ...resourceScopes] }),
+      validator: softwareStatementValidator({ verifier, allowedAuthMethods: AUTH_METHODS, supportedScopes: ['openid', ...resourceScopes], ...(options.log ? { log: options.log } : {}) }),
     },
     interactions: {
       url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}${interaction.uid}`,
@@ -185,6 +187,7 @@ export async function startAuthorisationServer(options: AuthorisationServerOptio
     checkOcsp: options.checkOcsp ?? true,
     paths: ROUTES,
     ...(options.certificateCacheMs !== undefined ? { cacheMs: options.certificateCacheMs } : {}),
+    ...(options.log ? { log: options.log } : {}),
   }));
 
   const callback = provider.callback();

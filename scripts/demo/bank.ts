@@ -19,6 +19,8 @@ export interface BankOptions {
   /** Passed to the AS (see AuthorisationServerOptions). */
   certificateCacheMs?: number;
   verifier?: AuthorisationServerOptions['verifier'];
+  /** Told what the AS and the RS checked (the demo prints it). */
+  log?: { as?: (message: string) => void; rs?: (message: string) => void };
 }
 
 export interface Bank {
@@ -55,6 +57,7 @@ export async function startBank(options: BankOptions): Promise<Bank> {
     allowPrivateNetworkFetch: true,
     ...(options.certificateCacheMs !== undefined ? { certificateCacheMs: options.certificateCacheMs } : {}),
     ...(options.verifier ? { verifier: options.verifier } : {}),
+    ...(options.log?.as ? { log: options.log.as } : {}),
   });
   let rs: ResourceServer | undefined;
   try {
@@ -66,6 +69,7 @@ export async function startBank(options: BankOptions): Promise<Bank> {
       port: rsPort,
       hostname: apiHost,
       lookup: loopbackLookup,
+      ...(options.log?.rs ? { log: options.log.rs } : {}),
     });
     const registration = await holder.api.call('POST', `/organisations/${holder.api.orgId}/authorisation-servers`, {
       json: {

@@ -32,6 +32,8 @@ export interface ClientCertificateGateOptions extends FetchOptions {
   paths: { registration: string; token: string; par: string };
   /** How long a verdict is reused for the same certificate. Default 60 s: OCSP is not asked on every call. */
   cacheMs?: number;
+  /** Told each verdict (the demo prints them). */
+  log?: (message: string) => void;
 }
 
 /**
@@ -44,6 +46,7 @@ export function clientCertificateGate(options: ClientCertificateGateOptions) {
   const cache = new Map<string, { until: number; result: ClientCertificateVerification }>();
   const cacheMs = options.cacheMs ?? 60_000;
   const refuse = (ctx: KoaContextWithOIDC, registration: boolean, description: string) => {
+    options.log?.(`${ctx.path}: ${description}`);
     ctx.status = registration ? 400 : 401;
     ctx.set('cache-control', 'no-store');
     ctx.body = { error: registration ? 'invalid_client_metadata' : 'invalid_client', error_description: description };
@@ -82,11 +85,16 @@ export function clientCertificateGate(options: ClientCertificateGateOptions) {
         }
         result = { until: Date.now() + cacheMs, result: verification };
         cache.set(thumbprint, result);
+        options.log?.(`${ctx.path}: client certificate ${subjectAttribute(cert, 'CN')[0] ?? cert.subject} chains to the directory CA; ` +
+          `OCSP ${verification.status}${options.checkOcsp ? ' (directory responder, nonce checked)' : ''}`);
       } catch (error) {
         if (!(error instanceof CertificateVerificationError)) throw error;
         refuse(ctx, isRegistration, `client certificate refused: ${error.message} (${error.code})`);
         return;
       }
+    } else {
+      options.log?.(`${ctx.path}: client certificate ${subjectAttribute(cert, 'CN')[0] ?? cert.subject} — verdict "${result.result.status}" reused ` +
+        `(checked within the last ${Math.round(cacheMs / 1000)} s)`);
     }
     ctx.state.clientCertificate = result.result;
     await next();

@@ -58,6 +58,16 @@ export interface SoftwareStatementValidatorOptions {
    * unchanged (oidc-provider then refuses a registration whose scope names one it does not know).
    */
   supportedScopes?: readonly string[];
+  /** Told what was checked, for a registration accepted or refused (the demo prints it). */
+  log?: (message: string) => void;
+}
+
+function keyIdOf(jws: string): string {
+  try {
+    return String((JSON.parse(Buffer.from(jws.split('.')[0]!, 'base64url').toString('utf8')) as { kid?: unknown }).kid);
+  } catch {
+    return '?';
+  }
 }
 
 /** The `extraClientMetadata.validator` implementing the policy. */
@@ -77,7 +87,10 @@ export function softwareStatementValidator(options: SoftwareStatementValidatorOp
       claims = options.verifier.verifySync(value);
       checkRegistrationAgainstSsa(request, claims, { allowedAuthMethods: options.allowedAuthMethods });
     } catch (error) {
-      if (error instanceof SoftwareStatementError) throw toProviderError(error);
+      if (error instanceof SoftwareStatementError) {
+        options.log?.(`registration refused: ${error.message} (${error.code})`);
+        throw toProviderError(error);
+      }
       throw error;
     }
 
@@ -89,8 +102,12 @@ export function softwareStatementValidator(options: SoftwareStatementValidatorOp
     }
     const names = [...subjectAttribute(verified.certificate, 'CN'), ...subjectAttribute(verified.certificate, 'UID')];
     if (!names.includes(claims.software_id)) {
+      options.log?.(`registration refused: the client certificate (CN ${names[0] ?? '?'}) was not issued to software ${claims.software_id}`);
       throw new errors.InvalidSoftwareStatement(`the client certificate was not issued to software ${claims.software_id}`);
     }
+    options.log?.(`SSA verified with the SDK: signature by directory key ${keyIdOf(value)}, iss ${claims.iss}, expires in ${claims.exp - Math.floor(Date.now() / 1000)} s; ` +
+      `organisation "${claims.org_name}" and software "${claims.client_name}" active in /participants; client certificate CN = software_id; ` +
+      'redirect_uris, scope, jwks_uri and auth method within the SSA');
 
     const applied = applySoftwareStatement(request, claims);
     if (options.supportedScopes !== undefined && typeof applied.scope === 'string') {

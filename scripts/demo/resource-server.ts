@@ -31,6 +31,8 @@ export interface ResourceServerOptions {
   hostname?: string;
   /** Name resolution for reaching the authorisation server (its JWKS), e.g. to map `*.localhost` to loopback. */
   lookup?: LookupFunction;
+  /** Told each verdict (the demo prints them). */
+  log?: (message: string) => void;
 }
 
 export interface ResourceServer {
@@ -98,6 +100,11 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
       return;
     }
     check(req.headers.authorization, req.socket as TLSSocket).then((verdict) => {
+      options.log?.(verdict.status === 200
+        ? `access token accepted: signature (AS /jwks), iss ${String(verdict.claims.iss)}, aud ${String(verdict.claims.aud)}, ` +
+          `exp in ${Number(verdict.claims.exp) - Math.floor(Date.now() / 1000)} s, scope "${String(verdict.claims.scope)}" includes ${requiredScope}, ` +
+          'cnf.x5t#S256 = this connection\'s client certificate'
+        : `HTTP ${verdict.status} ${verdict.error}: ${verdict.description}`);
       answer(res, verdict, verdict.status === 200
         ? { client_id: verdict.claims.client_id, subject: verdict.claims.sub, accounts: [{ id: 'acc-1', currency: 'GBP' }] }
         : undefined);
