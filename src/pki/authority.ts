@@ -39,7 +39,8 @@ export interface IssuedCertificate {
   status: 'active' | 'revoked'
 }
 
-const hostname = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/
+// A fully qualified host name, or `localhost` (development servers); never a wildcard or an IP.
+const hostname = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$|^localhost$/
 
 /**
  * The certificate authority's rules in one place (DESIGN.md §4): the subject comes from the registry,

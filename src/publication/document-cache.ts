@@ -36,6 +36,7 @@ export interface DocumentCacheOptions { pollMs?: number, maxEntries?: number }
 export class DocumentCache {
   private current: bigint = -1n
   private stale = true
+  private reading?: Promise<bigint> | undefined
   private readonly entries = new Map<string, Document>()
   private readonly building = new Map<string, Promise<Document>>()
   private timer?: NodeJS.Timeout
@@ -63,10 +64,15 @@ export class DocumentCache {
   /** After a local change: the next read checks the version at once (read-your-writes on this instance). */
   markStale (): void { this.stale = true }
 
-  private async version (): Promise<bigint> {
-    if (this.stale) {
-      this.stale = false
-      const row = await this.prisma.counter.findUnique({ where: { name: 'registry' } })
+  /**
+   * The registry version, read again when stale. Callers arriving while a read is in flight wait for
+   * that read: it began after the last markStale(), so its answer includes every change they could
+   * have made. A markStale() during the read makes the next caller read again.
+   */
+  private version (): Promise<bigint> {
+    if (!this.stale) return this.reading ?? Promise.resolve(this.current)
+    this.stale = false
+    const read: Promise<bigint> = this.prisma.counter.findUnique({ where: { name: 'registry' } }).then((row) => {
       const v = row?.value ?? 0n
       if (v !== this.current) {
         const first = this.current === -1n
@@ -74,8 +80,13 @@ export class DocumentCache {
         this.entries.clear()
         if (!first) for (const l of this.listeners) l()
       }
-    }
-    return this.current
+      return this.current
+    }, (err: unknown) => {
+      this.stale = true
+      throw err
+    }).finally(() => { if (this.reading === read) this.reading = undefined })
+    this.reading = read
+    return read
   }
 
   /** The cached document for `key`, rebuilt (once, however many requests wait) when the registry changed. */

@@ -85,6 +85,10 @@ t.test('DNS names (serverAuth) only for data holders', async (t) => {
   const text = openssl('x509', '-noout', '-text', '-in', file('server.pem', ok.json().certificate)).stdout
   t.match(text, /TLS Web Client Authentication, TLS Web Server Authentication|TLS Web Server Authentication, TLS Web Client Authentication/)
   t.match(text, /DNS:api\.bank\.example/)
+  const local = await bank.call('POST', `/organisations/${bank.orgId}/software-statements/${bsw.software_id}/certificates`, { json: { type: 'transport', csr: makeCsr(ecKey()), dns_names: ['localhost'] } })
+  t.equal(local.status, 201, 'localhost, for development servers')
+  const single = await bank.call('POST', `/organisations/${bank.orgId}/software-statements/${bsw.software_id}/certificates`, { json: { type: 'transport', csr: makeCsr(ecKey()), dns_names: ['intranet'] } })
+  t.equal(single.status, 400, 'other single-label names are refused')
   const wild = await bank.call('POST', `/organisations/${bank.orgId}/software-statements/${bsw.software_id}/certificates`, { json: { type: 'transport', csr: makeCsr(ecKey()), dns_names: ['*.bank.example'] } })
   t.equal(wild.status, 400)
 })
