@@ -53,6 +53,8 @@ export const organisationQuery = z.object({
 }).strict()
 
 const optionalUri = httpsUri.optional()
+/** FAPI 2.0 client authentication at authorisation servers (RFC 7591 §2, RFC 8705 §2.1). */
+export const tokenEndpointAuthMethod = z.enum(['private_key_jwt', 'tls_client_auth'])
 const redirectUris = z.array(z.string().max(2048)).min(1, 'at least one redirect URI').max(20, 'at most 20 redirect URIs')
 
 const softwareFields = {
@@ -66,6 +68,7 @@ const softwareFields = {
   roles: z.array(roleCode).min(1, 'at least one role').max(20)
     .refine((r) => new Set(r).size === r.length, 'each role at most once'),
   mode: z.enum(['live', 'test']).default('live'),
+  token_endpoint_auth_method: tokenEndpointAuthMethod.default('private_key_jwt'),
 }
 
 // Redirect URIs depend on the mode (http://localhost only for test software), so they are checked
@@ -92,6 +95,7 @@ export const softwarePatch = z.object({
   redirect_uris: redirectUris.optional(),
   roles: softwareFields.roles.optional(),
   mode: z.enum(['live', 'test']).optional(),
+  token_endpoint_auth_method: tokenEndpointAuthMethod.optional(),
   status: z.enum(softwareStatuses).optional(),
 }).strict().partial().refine((p) => Object.keys(p).length > 0, 'give at least one field to change')
 
@@ -107,6 +111,7 @@ export const softwareStatement = z.object({
   redirect_uris: z.array(z.string()),
   roles: z.array(z.string()),
   mode: z.enum(['live', 'test']),
+  token_endpoint_auth_method: tokenEndpointAuthMethod,
   status: z.enum(softwareStatuses),
   version: z.number().int(),
   jwks_uri: z.string(),

@@ -11,7 +11,7 @@ import type { SoftwareCreate, SoftwarePatch, SoftwareStatement } from './schemas
 type Row = {
   id: string, organisationId: string, clientName: string, clientDescription: string | null, clientUri: string | null
   logoUri: string | null, tosUri: string | null, policyUri: string | null, redirectUris: string[], roles: string[]
-  mode: 'live' | 'test', status: SoftwareStatus, version: number, createdAt: Date, updatedAt: Date
+  mode: 'live' | 'test', tokenEndpointAuthMethod: string, status: SoftwareStatus, version: number, createdAt: Date, updatedAt: Date
 }
 
 const opt = <K extends string>(k: K, v: string | null): { [P in K]?: string } => (v === null ? {} : { [k]: v } as { [P in K]: string })
@@ -29,6 +29,7 @@ export function softwareView (r: Row, issuer: string): SoftwareStatement {
     redirect_uris: r.redirectUris,
     roles: r.roles,
     mode: r.mode,
+    token_endpoint_auth_method: r.tokenEndpointAuthMethod as SoftwareStatement['token_endpoint_auth_method'],
     status: r.status,
     version: r.version,
     jwks_uri: keystoreUrls(issuer).software(r.organisationId, r.id),
@@ -70,7 +71,7 @@ export class SoftwareStatements {
         data: {
           id: randomUUID(), organisationId: orgId, clientName: input.client_name, clientDescription: input.client_description ?? null,
           clientUri: input.client_uri ?? null, logoUri: input.logo_uri ?? null, tosUri: input.tos_uri ?? null, policyUri: input.policy_uri ?? null,
-          redirectUris: input.redirect_uris, roles: input.roles, mode: input.mode,
+          redirectUris: input.redirect_uris, roles: input.roles, mode: input.mode, tokenEndpointAuthMethod: input.token_endpoint_auth_method,
         },
       })
       const view = this.view(row)
@@ -121,6 +122,7 @@ export class SoftwareStatements {
           ...(patch.redirect_uris !== undefined ? { redirectUris: patch.redirect_uris } : {}),
           ...(patch.roles !== undefined ? { roles: patch.roles } : {}),
           ...(patch.mode !== undefined ? { mode: patch.mode } : {}),
+          ...(patch.token_endpoint_auth_method !== undefined ? { tokenEndpointAuthMethod: patch.token_endpoint_auth_method } : {}),
           ...(patch.status !== undefined ? { status: patch.status } : {}),
           version: { increment: 1 },
         },

@@ -25,7 +25,7 @@ export interface SsaClaims {
 interface Source {
   org: { id: string, legalName: string, status: string }
   software: {
-    id: string, version: number, mode: 'live' | 'test', roles: string[], clientName: string, clientDescription: string | null
+    id: string, version: number, mode: 'live' | 'test', roles: string[], tokenEndpointAuthMethod: string, clientName: string, clientDescription: string | null
     clientUri: string | null, logoUri: string | null, tosUri: string | null, policyUri: string | null, redirectUris: string[]
   }
 }
@@ -51,7 +51,7 @@ export function ssaClaims ({ org, software }: Source, issuer: string, roleScopes
     ...optional,
     redirect_uris: software.redirectUris,
     jwks_uri: urls.software(org.id, software.id),
-    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_method: software.tokenEndpointAuthMethod as SsaClaims['token_endpoint_auth_method'],
     scope,
   }
 }

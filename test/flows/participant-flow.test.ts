@@ -46,6 +46,18 @@ t.test('enrol → token → create software → CSR → SSA that verifies agains
   t.notOk('client_uri' in payload, 'absent optional values are omitted, not null')
   t.equal(payload.exp! - payload.iat!, 600)
 
+  // tls_client_auth software (RFC 8705 §2.1) carries that method into its SSA.
+  const mtlsSw = (await p.http.call('POST', `/organisations/${p.orgId}/software-statements`, {
+    token: token.access_token, json: { client_name: 'Mutual App', redirect_uris: ['https://m.example/cb'], roles: ['data-recipient'], token_endpoint_auth_method: 'tls_client_auth' },
+  })).json()
+  t.equal(mtlsSw.token_endpoint_auth_method, 'tls_client_auth')
+  const mtlsSsa = await p.http.call('GET', `/organisations/${p.orgId}/software-statements/${mtlsSw.software_id}/ssa`, { token: token.access_token })
+  t.equal((await jwtVerify(mtlsSsa.text, createLocalJWKSet(jwks))).payload.token_endpoint_auth_method, 'tls_client_auth')
+  const bad = await p.http.call('POST', `/organisations/${p.orgId}/software-statements`, {
+    token: token.access_token, json: { client_name: 'X', redirect_uris: ['https://m.example/cb'], roles: ['data-recipient'], token_endpoint_auth_method: 'client_secret_basic' },
+  })
+  t.equal(bad.status, 400, 'client secrets have no place in FAPI 2.0')
+
   const keystore = await (await request(sw.jwks_uri)).body.json() as { keys: Array<Record<string, unknown>> }
   t.equal(keystore.keys.length, 1)
   t.match(keystore.keys[0], { use: 'sig', kid: cert.json()['x5t#S256'], 'x5t#S256': cert.json()['x5t#S256'] })
