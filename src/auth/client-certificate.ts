@@ -14,6 +14,17 @@ export interface PresentedCertificate {
 
 export const thumbprint = (der: Buffer): string => createHash('sha256').update(der).digest('base64url')
 
+interface CertificateRow { type: string, status: string, notBefore: Date, notAfter: Date }
+
+/** Why a certificate row cannot authenticate a client now, or undefined when it can. */
+export function certificateProblem (row: CertificateRow | undefined, now: Date): string | undefined {
+  if (!row) return 'the client certificate was not issued by this directory'
+  if (row.type !== 'transport') return 'the client certificate is not a transport certificate'
+  if (row.status === 'revoked') return 'the client certificate is revoked'
+  if (now < row.notBefore || now >= row.notAfter) return 'the client certificate is outside its validity period'
+  return undefined
+}
+
 /**
  * Beyond the TLS chain check: the exact certificate must be one this directory issued, a transport
  * certificate, in its validity period and not revoked — read from the store on every request, so a
@@ -24,10 +35,31 @@ export async function resolveClientCertificate (prisma: Prisma, clock: Clock, de
   const row = await prisma.certificate.findUnique({
     where: { x5tS256: x5t }, select: { serial: true, type: true, status: true, notBefore: true, notAfter: true, organisationId: true, softwareStatementId: true },
   })
-  if (!row) throw Unauthorized('the client certificate was not issued by this directory')
-  if (row.type !== 'transport') throw Unauthorized('the client certificate is not a transport certificate')
-  if (row.status === 'revoked') throw Unauthorized('the client certificate is revoked')
-  const now = clock.now()
-  if (now < row.notBefore || now >= row.notAfter) throw Unauthorized('the client certificate is outside its validity period')
+  const problem = certificateProblem(row ?? undefined, clock.now())
+  if (problem || !row) throw Unauthorized(problem ?? 'unknown certificate')
   return { der, x5tS256: x5t, serial: row.serial, organisationId: row.organisationId, softwareStatementId: row.softwareStatementId }
+}
+
+interface StandingRow { type: string | null, status: string | null, not_before: Date | null, not_after: Date | null, client_active: boolean | null, org_status: string | null }
+
+/**
+ * One round trip for everything a protected request must know *now*: the connection's certificate
+ * (issued by us, transport, current, unrevoked) and the token's client and organisation status.
+ */
+export async function currentStanding (prisma: Prisma, clock: Clock, x5tS256: string, clientId: string):
+Promise<{ certificate?: string, client?: string, organisation?: string }> {
+  const rows = await prisma.$queryRawUnsafe<StandingRow[]>(
+    `SELECT c.type::text AS type, c.status::text AS status, c.not_before, c.not_after,
+            cl.active AS client_active, o.status::text AS org_status
+       FROM (SELECT 1) one
+       LEFT JOIN certificates c ON c.x5t_s256 = $1
+       LEFT JOIN clients cl ON cl.id = $2::uuid
+       LEFT JOIN organisations o ON o.id = cl.organisation_id`, x5tS256, clientId)
+  const r = rows[0]!
+  const certificate = certificateProblem(r.type ? { type: r.type, status: r.status!, notBefore: new Date(r.not_before!), notAfter: new Date(r.not_after!) } : undefined, clock.now())
+  return {
+    ...(certificate ? { certificate } : {}),
+    ...(!r.client_active ? { client: 'the client is no longer active' } : {}),
+    ...(r.org_status && r.org_status !== 'active' ? { organisation: `the organisation is ${r.org_status}` } : {}),
+  }
 }

@@ -7,7 +7,9 @@ import { Unauthorized } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The verified client certificate of this connection, or why there is none. */
+    /** DER of the client certificate on this connection, chain-checked but not yet looked up (no database). */
+    presentedCertificate: () => Buffer
+    /** The client certificate matched to one we issued, current and unrevoked; or why not. */
     clientCertificate: () => Promise<PresentedCertificate>
   }
 }
@@ -41,19 +43,23 @@ function fromHeader (request: FastifyRequest, opts: ClientCertificateOptions): B
 async function clientCertificate (app: FastifyInstance, opts: ClientCertificateOptions): Promise<void> {
   const { prisma } = app.services.db
   const { clock } = app.services
+  app.decorateRequest('presentedCertificate', function (this: FastifyRequest): Buffer { throw Unauthorized('no client certificate') })
   app.decorateRequest('clientCertificate', function (this: FastifyRequest) { return Promise.reject(Unauthorized('no client certificate')) })
   app.addHook('onRequest', async (request) => {
+    let der: Buffer | undefined
     let memo: Promise<PresentedCertificate> | undefined
+    request.presentedCertificate = () => {
+      if (der) return der
+      const header = opts.trustProxyHeader ? fromHeader(request, opts) : undefined
+      if (header) return (der = header)
+      const socket = request.socket as TLSSocket
+      const peer = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined
+      if (!peer) throw Unauthorized('a client certificate issued by this directory is required (mutual TLS)')
+      if (!socket.authorized) throw Unauthorized(`the client certificate is not trusted: ${String(socket.authorizationError ?? 'unknown issuer')}`)
+      return (der = peer.raw)
+    }
     request.clientCertificate = () => {
-      memo ??= (async () => {
-        const header = opts.trustProxyHeader ? fromHeader(request, opts) : undefined
-        if (header) return resolveClientCertificate(prisma, clock, header)
-        const socket = request.socket as TLSSocket
-        const peer = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined
-        if (!peer) throw Unauthorized('a client certificate issued by this directory is required (mutual TLS)')
-        if (!socket.authorized) throw Unauthorized(`the client certificate is not trusted: ${String(socket.authorizationError ?? 'unknown issuer')}`)
-        return resolveClientCertificate(prisma, clock, peer.raw)
-      })()
+      memo ??= (async () => resolveClientCertificate(prisma, clock, request.presentedCertificate()))()
       memo.catch(() => {})
       return memo
     }

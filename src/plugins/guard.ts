@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { errors as joseErrors } from 'jose'
+import { currentStanding, thumbprint } from '../auth/client-certificate.js'
 import { scopes, type Scope } from '../auth/scopes.js'
 import { Forbidden, NotFound, Unauthorized } from '../errors.js'
 
@@ -28,9 +29,9 @@ function challenge (reply: FastifyReply, error?: string, description?: string, s
  * suspension bites on the next request, not at token expiry. Another organisation's resources are 404.
  */
 async function guard (app: FastifyInstance): Promise<void> {
-  const { tokens, db } = app.services
+  const { tokens, db, clock } = app.services
   app.decorate('requireScope', (needed: Scope): preHandlerAsyncHookHandler => async (request: FastifyRequest, reply: FastifyReply) => {
-    const cert = await request.clientCertificate()
+    const der = request.presentedCertificate()
     const auth = request.headers.authorization
     const m = typeof auth === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(auth) : null
     if (!m) {
@@ -45,18 +46,21 @@ async function guard (app: FastifyInstance): Promise<void> {
       challenge(reply, 'invalid_token', why)
       throw Unauthorized(why)
     }
-    if (claims.cnf['x5t#S256'] !== cert.x5tS256) {
+    if (claims.cnf['x5t#S256'] !== thumbprint(der)) {
       challenge(reply, 'invalid_token', 'token bound to another certificate')
       throw Unauthorized('the access token is bound to another client certificate')
     }
+    // The token is bound to this certificate; whether certificate, client and organisation are still
+    // in good standing is read fresh, in one query, on every request.
+    const standing = await currentStanding(db.prisma, clock, claims.cnf['x5t#S256'], claims.client_id)
+    if (standing.certificate) throw Unauthorized(standing.certificate)
+    if (standing.client) throw Forbidden(standing.client)
+    if (standing.organisation) throw Forbidden(standing.organisation)
     const granted = claims.scope.split(' ')
     if (!granted.includes(needed)) {
       challenge(reply, 'insufficient_scope', undefined, needed)
       throw Forbidden(`the access token lacks the ${needed} scope`)
     }
-    const client = await db.prisma.client.findUnique({ where: { id: claims.client_id }, select: { active: true, organisation: { select: { status: true } } } })
-    if (!client?.active) throw Forbidden('the client is no longer active')
-    if (client.organisation.status !== 'active') throw Forbidden(`the organisation is ${client.organisation.status}`)
     const principal: Principal = { clientId: claims.client_id, orgId: claims.org_id, scopes: granted, admin: granted.includes(scopes.admin) }
     request.principal = principal
     const orgId = (request.params as { orgId?: string } | undefined)?.orgId
