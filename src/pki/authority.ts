@@ -66,15 +66,19 @@ export class CertificateAuthority {
 
   async issue (req: IssueRequest, who: Actor): Promise<IssuedCertificate> {
     const spki = typeof req.csr === 'object' && 'spki' in req.csr ? req.csr.spki : parseCsr(req.csr).spki
-    const org = await this.d.prisma.organisation.findUnique({ where: { id: req.orgId }, include: { roles: true } })
+    // One round trip: the organisation, whether it holds the active data-holder role, and the software.
+    const [org] = await this.d.prisma.$queryRawUnsafe<Array<{ id: string, legal_name: string, country: string, status: string, data_holder: boolean, software_status: string | null }>>(
+      `SELECT o.id, o.legal_name, o.country, o.status::text AS status,
+              EXISTS (SELECT 1 FROM organisation_roles r WHERE r.organisation_id = o.id AND r.role = 'data-holder' AND r.status = 'active') AS data_holder,
+              (SELECT s.status::text FROM software_statements s WHERE s.id = $2::uuid AND s.organisation_id = o.id) AS software_status
+         FROM organisations o WHERE o.id = $1::uuid`, req.orgId, req.softwareId ?? null)
     if (!org) throw NotFound(`no organisation ${req.orgId}`)
     if (org.status !== 'active' && org.status !== 'pending') throw Forbidden(`the organisation is ${org.status}: no certificates are issued`)
     let subjectId = req.subjectId
     if (req.softwareId) {
-      const sw = await this.d.prisma.softwareStatement.findFirst({ where: { id: req.softwareId, organisationId: req.orgId } })
-      if (!sw) throw NotFound(`no software statement ${req.softwareId} in organisation ${req.orgId}`)
-      if (sw.status !== 'active') throw Forbidden(`the software statement is ${sw.status}: no certificates are issued`)
-      subjectId = sw.id
+      if (!org.software_status) throw NotFound(`no software statement ${req.softwareId} in organisation ${req.orgId}`)
+      if (org.software_status !== 'active') throw Forbidden(`the software statement is ${org.software_status}: no certificates are issued`)
+      subjectId = req.softwareId
     }
     if (!subjectId) throw new Error('issue: a software id or subject id is required')
     const dnsNames = (req.dnsNames ?? []).map((n) => n.toLowerCase())
@@ -82,13 +86,13 @@ export class CertificateAuthority {
       if (req.type !== 'transport') throw ValidationFailed([{ path: 'body.dns_names', message: 'only transport certificates carry DNS names' }])
       const bad = dnsNames.filter((n) => !hostname.test(n))
       if (bad.length) throw ValidationFailed(bad.map((n) => ({ path: 'body.dns_names', message: `${n} is not a DNS host name (no wildcards)` })))
-      if (!org.roles.some((r) => r.role === 'data-holder' && r.status === 'active')) {
+      if (!org.data_holder) {
         throw Forbidden('server authentication (DNS names) is only for organisations with the active data-holder role')
       }
     }
     const subject: NameAttribute[] = [
       { type: 'C', value: org.country },
-      { type: 'O', value: org.legalName },
+      { type: 'O', value: org.legal_name },
       { type: 'organizationIdentifier', value: org.id },
       { type: 'UID', value: subjectId },
       { type: 'CN', value: subjectId },
