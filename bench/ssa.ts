@@ -58,6 +58,8 @@ interface Phase {
   load: LoadResult
   /** The directory's event-loop delay during the run, ms. */
   eventLoopDelay: ProbeReport['eld']
+  /** Latency of a trivial request to the probe on the directory's loop, every 10 ms during the run, ms. */
+  probePing: { pings: number, p50: number, p99: number, max: number }
   dbRoundTripsPerRequest: number
   cpuMsPerRequest: number
 }
@@ -65,12 +67,15 @@ interface Phase {
 async function phase (dir: Awaited<ReturnType<typeof startDirectory>>, run: () => Promise<LoadResult>, warmup: number): Promise<Phase> {
   await dir.resetEventLoopDelay()
   const before = await dir.probe()
+  const stopPinger = dir.startPinger()
   const load = await run()
+  const probePing = await stopPinger()
   const after = await dir.probe()
   const n = load.requests + warmup
   return {
     load,
     eventLoopDelay: after.eld,
+    probePing,
     dbRoundTripsPerRequest: round((after.queries - before.queries) / n, 1),
     cpuMsPerRequest: round((after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000 / n, 2),
   }
@@ -103,7 +108,7 @@ async function main (): Promise<void> {
       dispatcher: pool, concurrency: connections, durationMs: seconds * 1000, maxRequests, warmup,
       next: () => ({ path: ssaPath, headers: { authorization: `Bearer ${token}` } }),
     }), warmup)
-    log(`SSA: ${fmt(ssa.load.rate)}/s p99 ${ssa.load.latencyMs.p99} ms; event-loop delay p99 ${ssa.eventLoopDelay.p99} ms ${ssa.load.errors ? `errors ${ssa.load.errors}: ${ssa.load.firstError}` : ''}`)
+    log(`SSA: ${fmt(ssa.load.rate)}/s p99 ${ssa.load.latencyMs.p99} ms; event-loop delay p99 ${ssa.eventLoopDelay.p99} ms, probe ping p99 ${ssa.probePing.p99} ms ${ssa.load.errors ? `errors ${ssa.load.errors}: ${ssa.load.firstError}` : ''}`)
 
     // Pre-signed client assertions, one per token request (jti is single-use).
     const tokenBudget = Math.min(maxRequests, 6000)
@@ -113,7 +118,7 @@ async function main (): Promise<void> {
       dispatcher: pool, concurrency: connections, durationMs: seconds * 1000, maxRequests: tokenBudget, warmup,
       next: (i) => ({ path: '/token', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: forms[i]! }),
     }), warmup)
-    log(`token: ${fmt(tokens.load.rate)}/s p99 ${tokens.load.latencyMs.p99} ms; event-loop delay p99 ${tokens.eventLoopDelay.p99} ms ${tokens.load.errors ? `errors ${tokens.load.errors}: ${tokens.load.firstError}` : ''}`)
+    log(`token: ${fmt(tokens.load.rate)}/s p99 ${tokens.load.latencyMs.p99} ms; event-loop delay p99 ${tokens.eventLoopDelay.p99} ms, probe ping p99 ${tokens.probePing.p99} ms ${tokens.load.errors ? `errors ${tokens.load.errors}: ${tokens.load.firstError}` : ''}`)
     if (tokens.load.requests >= tokenBudget) log(`  (stopped at the ${tokenBudget} pre-signed assertions)`)
     await pool.close()
 
@@ -128,11 +133,11 @@ async function main (): Promise<void> {
     }
     const row = (name: string, p: Phase): Array<string | number> => [
       name, p.load.rate, p.load.latencyMs.p50, p.load.latencyMs.p99, bare.signJwtPerSec, (p.load.rate / bare.signJwtPerSec).toFixed(3),
-      (p.load.rate / bare.subtlePerSec).toFixed(3), p.eventLoopDelay.p99, p.eventLoopDelay.max, p.dbRoundTripsPerRequest, p.cpuMsPerRequest,
+      (p.load.rate / bare.subtlePerSec).toFixed(3), p.eventLoopDelay.p99, p.eventLoopDelay.max, p.probePing.p99, p.dbRoundTripsPerRequest, p.cpuMsPerRequest,
     ]
     console.log(`\n${alg} over mTLS (${dir.database === 'pglite' ? 'pglite' : 'postgresql'}), ${connections} requests in flight, ${seconds} s; bare signing with ${inFlight} in flight on the thread pool`)
     console.log(table(
-      ['what', 'req/s', 'p50 ms', 'p99 ms', `bare SignJWT/s`, 'ratio (SignJWT)', 'ratio (subtle.sign)', 'event-loop delay p99 ms', 'ELD max ms', 'DB round trips/req', 'directory CPU ms/req'],
+      ['what', 'req/s', 'p50 ms', 'p99 ms', `bare SignJWT/s`, 'ratio (SignJWT)', 'ratio (subtle.sign)', 'event-loop delay p99 ms', 'ELD max ms', 'probe ping p99 ms', 'DB round trips/req', 'directory CPU ms/req'],
       [row('SSA (token reused)', ssa), row('token (private_key_jwt)', tokens)],
     ))
     console.log(`bare ${alg}: SignJWT ${fmt(baselineBefore.signJwtPerSec)}/s before, ${fmt(baselineAfter.signJwtPerSec)}/s after; crypto.subtle.sign ${fmt(baselineBefore.subtlePerSec)}/s before, ${fmt(baselineAfter.subtlePerSec)}/s after`)

@@ -1,4 +1,5 @@
 // Shared helpers for the benchmarks: paths, ports, statistics, tables and the JSON result files.
+import { execFileSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { cpus, loadavg } from 'node:os'
@@ -73,7 +74,16 @@ export function fmt (n: number): string {
 /** Where the run happened, so numbers in results/ can be compared with care. */
 export function machine (): Record<string, unknown> {
   const c = cpus()
-  return { node: process.version, cpus: c.length, cpu: c[0]?.model, loadavg: loadavg().map((x) => round(x)), at: new Date().toISOString() }
+  return { node: process.version, cpus: c.length, cpu: c[0]?.model, loadavg: loadavg().map((x) => round(x)), at: new Date().toISOString(), commit: commit() }
+}
+
+/** The commit measured, and whether src/ differed from it. */
+function commit (): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'prisma'], { cwd: repoRoot, encoding: 'utf8' }).trim()
+    return dirty ? `${head}+uncommitted src changes` : head
+  } catch { return 'unknown' }
 }
 
 /** bench/results/<name>.json, or <name>-postgresql.json when the run used DATABASE_URL. */

@@ -7,8 +7,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { request } from 'undici'
-import { freePort, log, repoRoot, sleep } from './common.js'
+import { Pool, request } from 'undici'
+import { freePort, log, percentile, repoRoot, round, sleep } from './common.js'
 
 export interface OperatorCredentials {
   clientId: string
@@ -39,6 +39,12 @@ export interface RunningDirectory {
   child: ChildProcess
   probe: () => Promise<ProbeReport>
   resetEventLoopDelay: () => Promise<void>
+  /**
+   * Pings the probe (an HTTP server on the directory's own event loop) every 10 ms until the returned function
+   * is called, which gives the ping latencies: how long the loop kept a trivial request waiting. A check on
+   * monitorEventLoopDelay, which on PGlite missed stalls of several hundred ms that these pings saw.
+   */
+  startPinger: () => () => Promise<{ pings: number, p50: number, p99: number, max: number }>
   stop: () => Promise<void>
 }
 
@@ -160,6 +166,25 @@ export async function startDirectory (opts: StartOptions = {}): Promise<RunningD
     child,
     probe: async () => (await (await request(probeUrl)).body.json()) as ProbeReport,
     resetEventLoopDelay: async () => { await (await request(`${probeUrl}/reset`, { method: 'POST' })).body.text() },
+    startPinger: () => {
+      const pool = new Pool(`http://127.0.0.1:${probePort}`, { connections: 1 })
+      const times: number[] = []
+      let running = true
+      const loop = (async () => {
+        while (running) {
+          const t0 = performance.now()
+          await (await pool.request({ path: '/probe', method: 'GET' })).body.text()
+          times.push(performance.now() - t0)
+          await sleep(10)
+        }
+      })()
+      return async () => {
+        running = false
+        await loop
+        await pool.close()
+        return { pings: times.length, p50: round(percentile(times, 50)), p99: round(percentile(times, 99)), max: round(Math.max(...times)) }
+      }
+    },
     stop,
   }
 }
