@@ -17,10 +17,12 @@ unset DATABASE_URL
 run issuance npx tsx bench/issuance.ts
 run participants npx tsx bench/participants.ts
 run ssa-ps256 npx tsx bench/ssa.ts
+run db-roundtrip npx tsx bench/db-roundtrip.ts
 if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
   export DATABASE_URL=$BENCH_POSTGRES_URL
   run issuance-postgresql npx tsx bench/issuance.ts --only http
   run participants-postgresql npx tsx bench/participants.ts
   run ssa-ps256-postgresql npx tsx bench/ssa.ts
   run ssa-es256-postgresql npx tsx bench/ssa.ts --alg ES256
+  run db-roundtrip-postgresql npx tsx bench/db-roundtrip.ts
 fi
