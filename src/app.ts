@@ -25,6 +25,7 @@ declare module 'fastify' {
 }
 
 const requestId = /^[A-Za-z0-9._-]{1,64}$/
+const readOnlyPosts = new Set(['/token', '/pki/ocsp'])
 
 /** Settings both listeners share: logging, ids, body limit, zod validation, errors. */
 export interface AppOptions {
@@ -59,7 +60,8 @@ function baseApp (config: Config, services: Services, options: AppOptions, https
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
     // A write on this instance is visible in its public documents at the client's next request.
-    if (request.method !== 'GET' && request.method !== 'HEAD') services.documents.markStale()
+    // Token and OCSP requests change nothing the documents show.
+    if (request.method !== 'GET' && request.method !== 'HEAD' && !readOnlyPosts.has(request.routeOptions.url ?? '')) services.documents.markStale()
   })
   return app
 }

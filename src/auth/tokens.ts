@@ -64,12 +64,15 @@ export class TokenService {
     if (typeof clientId !== 'string' || unverified.sub !== clientId) throw new OAuthError('invalid_client', 'client_assertion iss and sub must both be the client id')
     if (req.client_id !== undefined && req.client_id !== clientId) throw new OAuthError('invalid_client', 'client_id does not match the client_assertion')
     if (!/^[0-9a-f-]{36}$/.test(clientId)) throw new OAuthError('invalid_client', 'unknown client')
-    const client = await this.d.prisma.client.findUnique({ where: { id: clientId }, include: { organisation: { select: { status: true } } } })
-    if (!client || !client.active) throw new OAuthError('invalid_client', 'unknown client')
+    // One round trip for the client and its organisation's status.
+    const [client] = await this.d.prisma.$queryRawUnsafe<Array<{ organisation_id: string, jwks: ClientJwks, scopes: string[], org_status: string }>>(
+      `SELECT c.organisation_id, c.jwks, c.scopes, o.status::text AS org_status
+         FROM clients c JOIN organisations o ON o.id = c.organisation_id WHERE c.id = $1::uuid AND c.active`, clientId)
+    if (!client) throw new OAuthError('invalid_client', 'unknown client')
 
     let payload: JWTPayload
     try {
-      ({ payload } = await jwtVerify(req.client_assertion, createLocalJWKSet(client.jwks as unknown as ClientJwks as never), {
+      ({ payload } = await jwtVerify(req.client_assertion, this.keySetOf(clientId, client.jwks), {
         algorithms: allowedAlgs, issuer: clientId, subject: clientId, audience: [this.d.config.DIRECTORY_ISSUER, this.tokenEndpoint],
         clockTolerance: skew, requiredClaims: ['exp', 'jti'], currentDate: this.d.clock.now(),
       }))
@@ -82,8 +85,8 @@ export class TokenService {
     if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) throw new OAuthError('invalid_client', 'client_assertion jti must be a non-empty string')
 
     // RFC 8705 §2: the client authenticated with this certificate; it must be its organisation's.
-    if (cert.organisationId !== client.organisationId) throw new OAuthError('invalid_client', 'the client certificate belongs to another organisation')
-    if (client.organisation.status !== 'active') throw new OAuthError('unauthorized_client', `the organisation is ${client.organisation.status}`)
+    if (cert.organisationId !== client.organisation_id) throw new OAuthError('invalid_client', 'the client certificate belongs to another organisation')
+    if (client.org_status !== 'active') throw new OAuthError('unauthorized_client', `the organisation is ${client.org_status}`)
 
     const requested = req.scope ? req.scope.split(' ').filter(Boolean) : client.scopes
     const refused = requested.filter((s) => !client.scopes.includes(s))
@@ -101,12 +104,25 @@ export class TokenService {
     const scope = [...new Set(requested)].join(' ')
     const key = this.d.keys.current()
     const ttl = this.d.config.ACCESS_TOKEN_TTL
-    const accessToken = await new SignJWT({ client_id: clientId, org_id: client.organisationId, scope, cnf: { 'x5t#S256': cert.x5tS256 } })
+    const accessToken = await new SignJWT({ client_id: clientId, org_id: client.organisation_id, scope, cnf: { 'x5t#S256': cert.x5tS256 } })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(this.d.config.DIRECTORY_ISSUER).setSubject(clientId).setAudience(this.audience)
       .setIssuedAt(now).setExpirationTime(now + ttl).setJti(randomUUID())
       .sign(key.key)
     return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope }
+  }
+
+  // Importing a client's keys costs more than verifying with them: keep the imported set per client,
+  // replaced when the stored JWKS changes.
+  private readonly clientKeySets = new Map<string, { json: string, set: ReturnType<typeof createLocalJWKSet> }>()
+  private keySetOf (clientId: string, jwks: ClientJwks): ReturnType<typeof createLocalJWKSet> {
+    const json = JSON.stringify(jwks)
+    const hit = this.clientKeySets.get(clientId)
+    if (hit?.json === json) return hit.set
+    if (this.clientKeySets.size >= 10_000) this.clientKeySets.delete(this.clientKeySets.keys().next().value!)
+    const set = createLocalJWKSet(jwks as never)
+    this.clientKeySets.set(clientId, { json, set })
+    return set
   }
 
   private jwks?: { set: ReturnType<typeof createLocalJWKSet>, keys: unknown }

@@ -1,26 +1,33 @@
 import { createHash } from 'node:crypto'
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
+import { promisify } from 'node:util'
+import { brotliCompress, constants, gzip } from 'node:zlib'
+
+const brotliAsync = promisify(brotliCompress)
+const gzipAsync = promisify(gzip)
 import type { Prisma } from '../db/database.js'
 
 /** A serialized public document, ready to send: bytes, a strong ETag, and lazily compressed variants. */
 export class Document {
   readonly etag: string
-  private gz?: Buffer
-  private br?: Buffer
+  private gz?: Promise<Buffer>
+  private br?: Promise<Buffer>
   constructor (readonly body: Buffer, readonly contentType: string, readonly version: bigint, readonly validUntil?: Date) {
     this.etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
   }
 
-  /** The representation for an Accept-Encoding header; each has its own strong ETag (RFC 9110 §8.8.3). */
-  variant (acceptEncoding: string | undefined): { body: Buffer, etag: string, encoding?: 'br' | 'gzip' } {
+  /**
+   * The representation for an Accept-Encoding header; each has its own strong ETag (RFC 9110 §8.8.3).
+   * Compression runs on the thread pool, once per document and encoding, off the event loop.
+   */
+  async variant (acceptEncoding: string | undefined): Promise<{ body: Buffer, etag: string, encoding?: 'br' | 'gzip' }> {
     if (this.body.length < 1024 || !acceptEncoding) return { body: this.body, etag: this.etag }
     if (/\bbr\b/.test(acceptEncoding)) {
-      this.br ??= brotliCompressSync(this.body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: this.body.length } })
-      return { body: this.br, etag: this.etag.replace(/"$/, '-br"'), encoding: 'br' }
+      this.br ??= brotliAsync(this.body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: this.body.length } })
+      return { body: await this.br, etag: this.etag.replace(/"$/, '-br"'), encoding: 'br' }
     }
     if (/\bgzip\b/.test(acceptEncoding)) {
-      this.gz ??= gzipSync(this.body, { level: 6 })
-      return { body: this.gz, etag: this.etag.replace(/"$/, '-gz"'), encoding: 'gzip' }
+      this.gz ??= gzipAsync(this.body, { level: 6 })
+      return { body: await this.gz, etag: this.etag.replace(/"$/, '-gz"'), encoding: 'gzip' }
     }
     return { body: this.body, etag: this.etag }
   }

@@ -9,8 +9,8 @@ function matches (header: string | undefined, etag: string): boolean {
 }
 
 /** Sends a cached public document: pre-serialized bytes, strong ETag, Cache-Control, 304, br/gzip. */
-export function sendDocument (request: FastifyRequest, reply: FastifyReply, doc: Document, maxAge: number): FastifyReply {
-  const v = doc.variant(request.headers['accept-encoding'])
+export async function sendDocument (request: FastifyRequest, reply: FastifyReply, doc: Document, maxAge: number): Promise<FastifyReply> {
+  const v = await doc.variant(request.headers['accept-encoding'])
   reply.header('etag', v.etag)
   reply.header('cache-control', `public, max-age=${maxAge}`)
   reply.header('vary', 'accept-encoding')
