@@ -11,6 +11,7 @@ import { startResourceServer } from '../../scripts/demo/resource-server.js';
 import { startFakeDirectory, makeSigningKey } from './helpers/directory.js';
 import { startOcspResponder } from './helpers/ocsp-responder.js';
 import { createForeignClient, createTestPki, type KeyAndCert, type TestPki } from './helpers/pki.js';
+import { userAgent } from '../../scripts/demo/fapi-client.js';
 
 /**
  * The seed's flows end to end against a third-party authorisation server (oidc-provider 9, FAPI 2.0) that trusts the
@@ -82,28 +83,8 @@ function fetchWith(agent: Agent): oidc.CustomFetch {
   return (url, options) => undiciFetch(url, { ...options, dispatcher: agent } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
 }
 
-/** The user agent: follows the AS's redirects with its cookies until it is sent to the client's redirect_uri. */
-async function authorize(url: URL): Promise<URL> {
-  const jar = new Map<string, string>();
-  let next = url;
-  for (let hop = 0; hop < 10; hop += 1) {
-    if (next.origin !== as.issuer) return next;
-    const response = await request(next, {
-      dispatcher: browser,
-      headers: { cookie: [...jar].map(([name, value]) => `${name}=${value}`).join('; ') },
-    });
-    for (const header of [response.headers['set-cookie'] ?? []].flat()) {
-      const [pair] = header.split(';');
-      const at = pair!.indexOf('=');
-      jar.set(pair!.slice(0, at).trim(), pair!.slice(at + 1));
-    }
-    const body = await response.body.text();
-    const location = response.headers.location;
-    if (typeof location !== 'string') throw new Error(`authorisation stopped at ${next.pathname} with HTTP ${response.statusCode}: ${body}`);
-    next = new URL(location, next);
-  }
-  throw new Error('too many redirects');
-}
+/** The user agent: the demo's, following the AS's redirects with its cookies to the client's redirect_uri. */
+const authorize = (url: URL): Promise<URL> => userAgent(url, browser);
 
 async function registerRaw(agent: Agent, body: Record<string, unknown>) {
   const response = await request(`${as.issuer}/reg`, {
