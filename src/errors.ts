@@ -59,7 +59,6 @@ export const PayloadTooLarge = (limit: number): Problem =>
   new Problem(413, 'payload-too-large', 'Payload Too Large', `The request body exceeds ${limit} bytes`)
 export const UnsupportedMediaType = (detail: string): Problem =>
   new Problem(415, 'unsupported-media-type', 'Unsupported Media Type', detail)
-export const TooManyRequests = (detail: string): Problem => new Problem(429, 'rate-limited', 'Too Many Requests', detail)
 export const Internal = (): Problem =>
   new Problem(500, 'internal', 'Internal Server Error', 'An unexpected error occurred; it has been logged with the request id')
 export const Unavailable = (detail: string): Problem => new Problem(503, 'unavailable', 'Service Unavailable', detail)

@@ -200,7 +200,7 @@ const commands: Record<string, Command> = {
   },
 }
 
-export function usage (): string {
+function usage (): string {
   return 'usage: directory <command>\n' + Object.entries(commands).map(([n, c]) => `  ${n.padEnd(14)} ${c.help}`).join('\n')
 }
 

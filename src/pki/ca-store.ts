@@ -130,10 +130,6 @@ async function loadIssuer (tx: Tx | Prisma, vault: KeyVault): Promise<Issuer> {
   return createIssuer(Buffer.from(row.der), vault.open(row.key))
 }
 
-export async function hasAuthority (prisma: Prisma): Promise<boolean> {
-  return (await prisma.authorityCertificate.count({ where: { kind: 'issuing-ca', active: true } })) > 0
-}
-
 /** Decrypts what the running directory needs: the issuing key, the chain, the TLS server key. */
 export async function loadAuthority (prisma: Prisma, vault: KeyVault): Promise<AuthorityMaterial> {
   const rows = await prisma.authorityCertificate.findMany({ where: { active: true, kind: { in: ['root-ca', 'issuing-ca', 'tls-server'] } }, include: { key: true } })
