@@ -39,6 +39,9 @@ export async function initDirectory (config: Config, db: Database, clock: Clock,
 }
 
 async function ensureOperator (config: Config, db: Database, clock: Clock, vault: KeyVault, audit: AuditLog, who: Actor): Promise<string | undefined> {
+  const hasOperator = async (q: Pick<Database['prisma'], 'client'>) => (await q.client.findFirst({ where: { scopes: { has: 'directory:admin' } }, select: { id: true } })) !== null
+  // Every start passes here: leave before decrypting the CA or generating keys when there is an operator.
+  if (await hasOperator(db.prisma)) return undefined
   const authority = new CertificateAuthority({ prisma: db.prisma, audit, clock, config }, await loadAuthority(db.prisma, vault))
   const orgId = randomUUID()
   const clientId = randomUUID()
@@ -49,7 +52,7 @@ async function ensureOperator (config: Config, db: Database, clock: Clock, vault
   // Instances starting together on one database must not each create an operator.
   const created = await db.prisma.$transaction(async (tx) => {
     await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(7469)')
-    if (await tx.client.findFirst({ where: { scopes: { has: 'directory:admin' } }, select: { id: true } })) return false
+    if (await hasOperator(tx)) return false
     await tx.organisation.create({ data: { id: orgId, legalName: 'Ecosystem Operator', registrationNumber: 'OPERATOR', country: 'ZZ', status: 'active' } })
     await tx.client.create({ data: { id: clientId, organisationId: orgId, jwks: { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] }, scopes: operatorScopes } })
     await audit.append(tx, who, { action: 'operator.create', target: `organisation:${orgId}`, after: { client_id: clientId } })
