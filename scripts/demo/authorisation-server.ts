@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
-import { SoftwareStatementVerifier, type SoftwareStatementVerifierOptions } from '../../src/client/index.js';
+import { SoftwareStatementVerifier, type SoftwareStatementVerifierOptions } from '@ecosystem-directory/sdk';
 import { autoConsent, INTERACTION_PATH } from './auto-consent.js';
 import { clientCertificateGate, peerCertificate, subjectDn } from './client-certificate.js';
 import { softwareStatementValidator, SSA_CLIENT_METADATA } from './registration-policy.js';

@@ -4,7 +4,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import {
   CertificateVerificationError, verifyClientCertificate, x5tS256,
   type ClientCertificateVerification, type FetchOptions,
-} from '../../src/client/index.js';
+} from '@ecosystem-directory/sdk';
 
 /** The client certificate of this TLS connection, if the client presented one. */
 export function peerCertificate(ctx: { req: { socket: unknown } }): X509Certificate | undefined {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, importPKCS8, type JWK } from 'jose';
 import { Agent, request } from 'undici';
-import { DirectoryClient, DirectoryError, type IssuedCertificate, type ProblemDetails } from '../../src/client/index.js';
+import { DirectoryClient, DirectoryError, type IssuedCertificate, type ProblemDetails } from '@ecosystem-directory/sdk';
 
 /**
  * The directory side of the ecosystem walk-through, shared by `npm run demo` and test/e2e: the operator onboards

@@ -2,7 +2,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import {
   applySoftwareStatement, checkRegistrationAgainstSsa, SoftwareStatementError,
   type ClientCertificateVerification, type SoftwareStatementClaims, type SoftwareStatementVerifier,
-} from '../../src/client/index.js';
+} from '@ecosystem-directory/sdk';
 import { subjectAttribute, subjectDn } from './client-certificate.js';
 
 /**

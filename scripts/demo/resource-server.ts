@@ -4,7 +4,7 @@ import type { AddressInfo, LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { x5tS256 } from '../../src/client/index.js';
+import { x5tS256 } from '@ecosystem-directory/sdk';
 
 /**
  * A resource server (a bank's API) for the demo: mTLS with certificates from the directory CA, one protected

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
 import { Agent } from 'undici';
-import { CertificateVerificationError, DirectoryError, verifyClientCertificate } from '../../src/client/index.js';
+import { CertificateVerificationError, DirectoryError, verifyClientCertificate } from '@ecosystem-directory/sdk';
 import { loadConfig } from '../../src/config.js';
 import { serve } from '../../src/server.js';
 import { startBank } from './bank.js';

@@ -17,7 +17,7 @@ import { importAuthority } from '../pki/ca-store.js'
 import { revocationReasons, type RevocationReason } from '../pki/reasons.js'
 import { organisationCreate } from '../registry/schemas.js'
 import { createServices, type Services } from '../services.js'
-import { DirectoryClient } from '../client/directory-client.js'
+import { DirectoryClient } from '@ecosystem-directory/sdk'
 
 type Command = { help: string, run: (args: string[]) => Promise<void> }
 const who: Actor = { actor: `cli:${process.env.USER ?? 'operator'}` }

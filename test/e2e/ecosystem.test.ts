@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import {
   CertificateVerificationError, DirectoryError, verifyClientCertificate, verifySoftwareStatement, x5tS256,
-} from '../../src/client/index.js';
+} from '@ecosystem-directory/sdk';
 import { startBank } from '../../scripts/demo/bank.js';
 import {
   DirectoryApi, fetchCaBundle, listParticipants, loopbackLookup, obtainCertificate, onboardDataHolder, onboardFintech, waitForParticipant,

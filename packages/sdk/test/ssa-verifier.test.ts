@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DirectoryKeySet } from '../../src/client/jwks.js';
-import { SoftwareStatementError, SoftwareStatementVerifier, type SoftwareStatementErrorCode } from '../../src/client/index.js';
+import { DirectoryKeySet } from '../src/jwks.js';
+import { SoftwareStatementError, SoftwareStatementVerifier, type SoftwareStatementErrorCode } from '../src/index.js';
 import { makeSigningKey, startFakeDirectory } from './helpers/directory.js';
 
 const directory = await startFakeDirectory();

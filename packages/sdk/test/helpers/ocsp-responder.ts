@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { contextTag, encodeSequence, parseDer } from '../../../src/client/der.js';
+import { contextTag, encodeSequence, parseDer } from '../../src/der.js';
 
 const execFileAsync = promisify(execFile);
 

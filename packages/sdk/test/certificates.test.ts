@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import {
   CertificateVerificationError, verifyClientCertificate, x5tS256,
   type CertificateVerificationErrorCode, type VerifyClientCertificateOptions,
-} from '../../src/client/index.js';
+} from '../src/index.js';
 import { startOcspResponder } from './helpers/ocsp-responder.js';
 import { createForeignClient, createTestPki, opensslVerifies, type TestPki } from './helpers/pki.js';
 

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import {
   applySoftwareStatement, checkRegistrationAgainstSsa, SoftwareStatementError,
   type SoftwareStatementClaims, type SoftwareStatementErrorCode,
-} from '../../src/client/index.js';
+} from '../src/index.js';
 
 const claims: SoftwareStatementClaims = {
   iss: 'https://directory.example',

@@ -5,13 +5,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { Agent, fetch as undiciFetch, request } from 'undici';
-import { x5tS256 } from '../../src/client/index.js';
-import { startAuthorisationServer } from '../../scripts/demo/authorisation-server.js';
-import { startResourceServer } from '../../scripts/demo/resource-server.js';
+import { x5tS256 } from '../src/index.js';
+import { startAuthorisationServer } from '../../../scripts/demo/authorisation-server.js';
+import { startResourceServer } from '../../../scripts/demo/resource-server.js';
 import { startFakeDirectory, makeSigningKey } from './helpers/directory.js';
 import { startOcspResponder } from './helpers/ocsp-responder.js';
 import { createForeignClient, createTestPki, type KeyAndCert, type TestPki } from './helpers/pki.js';
-import { userAgent } from '../../scripts/demo/fapi-client.js';
+import { userAgent } from '../../../scripts/demo/fapi-client.js';
 
 /**
  * The seed's flows end to end against a third-party authorisation server (oidc-provider 9, FAPI 2.0) that trusts the

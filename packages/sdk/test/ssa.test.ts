@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { jwtVerify, createLocalJWKSet } from 'jose';
-import { DirectoryKeySet } from '../../src/client/jwks.js';
-import { SoftwareStatementError, verifySoftwareStatement, type SoftwareStatementErrorCode } from '../../src/client/index.js';
+import { DirectoryKeySet } from '../src/jwks.js';
+import { SoftwareStatementError, verifySoftwareStatement, type SoftwareStatementErrorCode } from '../src/index.js';
 import { makeSigningKey, startFakeDirectory } from './helpers/directory.js';
 
 const directory = await startFakeDirectory();

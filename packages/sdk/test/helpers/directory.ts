@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import type { Participant } from '../../../src/client/participants.js';
+import type { Participant } from '../../src/participants.js';
 
 /**
  * A stand-in for the directory's public listener (the real one is built in parallel): `/jwks`, `/participants` with

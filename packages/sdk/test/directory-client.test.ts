@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
-import { DirectoryClient, DirectoryError, x5tS256 } from '../../src/client/index.js';
+import { DirectoryClient, DirectoryError, x5tS256 } from '../src/index.js';
 import { createTestPki } from './helpers/pki.js';
 
 /**
