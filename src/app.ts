@@ -86,8 +86,9 @@ export async function buildPublicApp (config: Config, services: Services, option
 export async function buildMtlsApp (config: Config, services: Services, options: AppOptions = {}): Promise<App> {
   const { authority } = services
   const app = baseApp(config, services, options, {
-    key: authority.material.tls.keyPem,
-    cert: authority.material.tls.certPem + authority.caBundlePem(),
+    // One key per TLS_SERVER_KEY type (e.g. RSA and EC side by side); TLS picks the one the client's suites allow.
+    key: authority.material.tls.map((t) => t.keyPem),
+    cert: authority.material.tls.map((t) => t.certPem + authority.caBundlePem()),
     ca: authority.caBundlePem(),
     requestCert: true,
     rejectUnauthorized: false,

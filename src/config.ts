@@ -25,6 +25,13 @@ export const environmentSchema = z.object({
   TLS_SERVER_NAMES: csv.default(['localhost', '127.0.0.1']),
   CA_ROOT_KEY: z.enum(['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']).default('ec-p384'),
   CA_ISSUING_KEY: z.enum(['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']).default('ec-p256'),
+  // The mTLS listener's key(s): one type, or an RSA and an EC type side by side (TLS picks by the client's suites).
+  TLS_SERVER_KEY: csv.pipe(z.array(z.enum(['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'])).min(1).max(2)
+    .refine((ks) => ks.length === 1 || ks[0]!.slice(0, 2) !== ks[1]!.slice(0, 2), 'at most one RSA and one EC key type'))
+    .default(['ec-p256']),
+  // An imported CA whose root key stays with its owner: where that owner publishes the root's CRL (/pki/root.crl
+  // redirects there).
+  CA_ROOT_CRL_URL: z.url({ protocol: /^https?$/ }).optional(),
   SIGNING_ALG: z.enum(['PS256', 'ES256']).default('PS256'),
   KEY_OVERLAP_SECONDS: seconds.default(24 * 3600),
   ACCESS_TOKEN_TTL: seconds.default(300),

@@ -30,12 +30,13 @@ export async function initDirectory (config: Config, db: Database, clock: Clock,
   const audit = new AuditLog(clock)
   const ca = await initAuthority({ prisma: db.prisma, vault, audit, clock, config }, who)
   messages.push(ca.created ? 'created the root CA and the issuing CA' : 'the certificate authority exists: unchanged')
-  if (ca.tlsIssued) messages.push(`issued the mTLS listener's server certificate for ${config.TLS_SERVER_NAMES.join(', ')}`)
+  if (ca.issuingReissued) messages.push('re-issued the issuing CA certificate (same key and name, new serial) to point at the root CRL and OCSP')
+  if (ca.tlsIssued) messages.push(`issued the mTLS listener's server certificate (${config.TLS_SERVER_KEY.join(', ')}) for ${config.TLS_SERVER_NAMES.join(', ')}`)
   const keys = new SigningKeys(db.prisma, vault, audit, clock, { alg: config.SIGNING_ALG, overlapSeconds: config.KEY_OVERLAP_SECONDS })
   messages.push(await keys.ensure(who) ? `created the directory signing keys (${config.SIGNING_ALG}, active and next)` : 'directory signing keys exist: unchanged')
   const operator = await ensureOperator(config, db, clock, vault, audit, who)
   messages.push(operator ? `created the operator client ${operator}; credentials in ${join(config.DATA_DIR, 'operator')}/` : 'the operator client exists: unchanged')
-  return { messages, changed: ca.created || ca.tlsIssued || operator !== undefined }
+  return { messages, changed: ca.created || ca.issuingReissued || ca.tlsIssued || operator !== undefined }
 }
 
 async function ensureOperator (config: Config, db: Database, clock: Clock, vault: KeyVault, audit: AuditLog, who: Actor): Promise<string | undefined> {

@@ -48,9 +48,10 @@ function options<const T extends NonNullable<ParseArgsConfig['options']>> (args:
 const commands: Record<string, Command> = {
   init: {
     help: 'create the CA, the directory signing keys and the operator credentials (idempotent)\n' +
-      '               init --import-issuing-cert F --import-issuing-key F --import-root-cert F   bring an existing CA',
+      '               init --import-issuing-cert F --import-issuing-key F --import-root-cert F [--import-root-key F]   bring an existing CA\n' +
+      '               (with the root key the directory publishes the root CRL and answers OCSP about the issuing CA)',
     run: async (args) => {
-      const { values } = options(args, { 'import-issuing-cert': { type: 'string' }, 'import-issuing-key': { type: 'string' }, 'import-root-cert': { type: 'string' } })
+      const { values } = options(args, { 'import-issuing-cert': { type: 'string' }, 'import-issuing-key': { type: 'string' }, 'import-root-cert': { type: 'string' }, 'import-root-key': { type: 'string' } })
       await withDatabase(async (db, config) => {
         if (values['import-issuing-cert']) {
           if (!values['import-issuing-key'] || !values['import-root-cert']) throw new ConfigError('import needs --import-issuing-cert, --import-issuing-key and --import-root-cert')
@@ -59,6 +60,7 @@ const commands: Record<string, Command> = {
             issuingCertPem: await readFile(values['import-issuing-cert'], 'utf8'),
             issuingKeyPem: await readFile(values['import-issuing-key'], 'utf8'),
             rootCertPem: await readFile(values['import-root-cert'], 'utf8'),
+            rootKeyPem: values['import-root-key'] ? await readFile(values['import-root-key'], 'utf8') : undefined,
           }, who)
           print('imported the issuing CA')
         }

@@ -4,7 +4,7 @@ import type { Config } from '../config.js'
 import type { Prisma } from '../db/database.js'
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.js'
 import { bumpRegistryVersion } from '../registry/deps.js'
-import type { AuthorityMaterial } from './ca-store.js'
+import { leafPointers, type AuthorityMaterial } from './ca-store.js'
 import { describeCertificate, issueCertificate, newSerial, x5tS256, type NameAttribute } from './certificate.js'
 import { buildCrl } from './crl.js'
 import { parseCsr } from './csr.js'
@@ -63,6 +63,11 @@ export class CertificateAuthority {
   caBundlePem (): string { return this.bundle }
   /** The certificates that follow a leaf in x5c and in `chain` answers. */
   chain (): Buffer[] { return this.chainDer }
+  /** The issuing CA and root certificates, DER: what AIA caIssuers points at (RFC 5280 §4.2.2.1). */
+  issuingCaDer (): Buffer { return this.material.issuingDer }
+  rootCaDer (): Buffer { return this.material.rootDer }
+  /** Whether this directory holds the root key, so it signs the root CRL and answers OCSP about the issuing CA. */
+  hasRootKey (): boolean { return this.material.root !== undefined }
 
   async issue (req: IssueRequest, who: Actor): Promise<IssuedCertificate> {
     const spki = typeof req.csr === 'object' && 'spki' in req.csr ? req.csr.spki : parseCsr(req.csr).spki
@@ -105,7 +110,7 @@ export class CertificateAuthority {
       notBefore: new Date(now.getTime() - 60_000),
       notAfter: new Date(now.getTime() + this.d.config.CERT_VALIDITY_DAYS * 86_400_000),
       profile: req.type, dnsNames, serverAuth: dnsNames.length > 0,
-      crlUrl: `${base}/pki/crl`, ocspUrl: `${base}/pki/ocsp`, caIssuersUrl: `${base}/pki/ca.pem`,
+      ...leafPointers(base),
     }, this.material.issuer)
     const info = describeCertificate(der)
     const thumbprint = x5tS256(der)
@@ -175,7 +180,27 @@ export class CertificateAuthority {
     return { der, nextUpdate }
   }
 
-  /** RFC 6960 responder: good, revoked (time, reason) or unknown for each certID; the nonce is echoed. */
+  /**
+   * The root's CRL (RFC 5280 §5) about the CA certificates it issued: what a verifier checking the whole chain
+   * fetches from the issuing CA certificate's distribution point. None is ever revoked by the directory, so the
+   * list is empty but signed and current. Undefined when the root key is not held here.
+   */
+  async rootCrl (): Promise<{ der: Buffer, nextUpdate: Date } | undefined> {
+    const root = this.material.root
+    if (root === undefined) return undefined
+    const now = this.d.clock.now()
+    const [{ value }] = await this.d.prisma.$queryRawUnsafe<Array<{ value: bigint }>>(
+      "INSERT INTO counters (name, value) VALUES ('root-crl', 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value") as [{ value: bigint }]
+    const nextUpdate = new Date(now.getTime() + this.d.config.CRL_VALIDITY_SECONDS * 1000)
+    return { der: buildCrl({ issuer: root, crlNumber: BigInt(value), thisUpdate: now, nextUpdate, entries: [] }), nextUpdate }
+  }
+
+  /**
+   * RFC 6960 responder for both levels of the chain: good, revoked (time, reason) or unknown for each certID; the
+   * nonce is echoed. The CertIDs' issuer hashes choose the signer: the issuing CA for participant and listener
+   * certificates, the root for issuing CA certificates. A request about any other issuer, or mixing issuers, is
+   * `unauthorized` (RFC 5019 §2.2.3): we are not its responder. The signer's certificate travels in the response.
+   */
   async ocsp (request: Buffer): Promise<Buffer> {
     let parsed: ReturnType<typeof parseOcspRequest>
     try {
@@ -186,13 +211,30 @@ export class CertificateAuthority {
     }
     if (parsed.requests.length === 0 || parsed.requests.length > 20) return ocspErrorResponse('malformedRequest')
     const now = this.d.clock.now()
-    const ours = parsed.requests.filter((r) => matchesIssuer(r, this.material.issuer))
-    const rows = await this.d.prisma.certificate.findMany({
-      where: { serial: { in: ours.map((r) => r.serialHex) } }, select: { serial: true, status: true, revokedAt: true, revocationReason: true },
-    })
+    const { issuer, root } = this.material
+    let responder: typeof issuer
+    let rows: Array<{ serial: string, status: string, revokedAt: Date | null, revocationReason: string | null }>
+    const serials = parsed.requests.map((r) => r.serialHex)
+    if (parsed.requests.every((r) => matchesIssuer(r, issuer))) {
+      responder = issuer
+      rows = [
+        ...await this.d.prisma.certificate.findMany({
+          where: { serial: { in: serials } }, select: { serial: true, status: true, revokedAt: true, revocationReason: true },
+        }),
+        // the listener's own certificates are issued by the issuing CA too, and never revoked
+        ...(await this.d.prisma.authorityCertificate.findMany({ where: { serial: { in: serials }, kind: 'tls-server' }, select: { serial: true } }))
+          .map((r) => ({ serial: r.serial, status: 'active', revokedAt: null, revocationReason: null })),
+      ]
+    } else if (root !== undefined && parsed.requests.every((r) => matchesIssuer(r, root))) {
+      responder = root
+      rows = (await this.d.prisma.authorityCertificate.findMany({ where: { serial: { in: serials }, kind: 'issuing-ca' }, select: { serial: true } }))
+        .map((r) => ({ serial: r.serial, status: 'active', revokedAt: null, revocationReason: null }))
+    } else {
+      return ocspErrorResponse('unauthorized')
+    }
     const bySerial = new Map(rows.map((r) => [r.serial, r]))
     const responses = parsed.requests.map((r) => {
-      const row = ours.includes(r) ? bySerial.get(r.serialHex) : undefined
+      const row = bySerial.get(r.serialHex)
       const status = !row
         ? 'unknown' as const
         : row.status === 'revoked'
@@ -200,6 +242,8 @@ export class CertificateAuthority {
           : 'good' as const
       return { certIdDer: r.certIdDer, status, thisUpdate: now, nextUpdate: new Date(now.getTime() + 3600_000) }
     })
-    return buildOcspResponse({ responder: this.material.issuer, producedAt: now, responses, ...(parsed.nonce ? { nonce: parsed.nonce } : {}) })
+    return buildOcspResponse({
+      responder, producedAt: now, responses, includeCertificates: [responder.certificate], ...(parsed.nonce ? { nonce: parsed.nonce } : {}),
+    })
   }
 }

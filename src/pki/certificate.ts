@@ -49,6 +49,12 @@ export interface CertificateTemplate {
   caIssuersUrl?: string
   /** CA profiles only; issuing-ca defaults to 0. */
   pathLen?: number
+  /**
+   * Re-issuing a CA certificate for the same key: the exact subject Name DER and SKI of the certificate it replaces,
+   * so that certificates already issued under it (issuer Name, AKI) chain to the new one (RFC 5280 §4.1.2.4, §4.2.1.1).
+   */
+  subjectDer?: Buffer
+  subjectKeyIdentifier?: Buffer
 }
 
 /**
@@ -136,6 +142,8 @@ const ekuClient = ekuExt(OID['id-kp-clientAuth'])
 const ekuClientServer = ekuExt(OID['id-kp-clientAuth'], OID['id-kp-serverAuth'])
 const ekuServer = ekuExt(OID['id-kp-serverAuth'])
 const ekuOcsp = ekuExt(OID['id-kp-OCSPSigning'])
+/** Signing certificates must never pass as TLS certificates: id-kp-documentSigning only (RFC 9336 §3). */
+const ekuDocumentSigning = ekuExt(OID['id-kp-documentSigning'])
 /** id-pkix-ocsp-nocheck: the responder certificate is not itself checked for revocation (RFC 6960 §4.2.2.2.1). */
 const ocspNocheck = extension(OID['id-pkix-ocsp-nocheck'], false, Buffer.from([0x05, 0x00]))
 
@@ -216,7 +224,8 @@ export function issueCertificate (t: CertificateTemplate, issuer: Issuer | { sel
     throw new RangeError('serial must be positive, minimal INTEGER content of at most 20 octets')
   }
   const key = readSpki(t.publicKey)
-  const subject = encodeName(t.subject)
+  if (t.subjectKeyIdentifier !== undefined) key.keyIdentifier = t.subjectKeyIdentifier
+  const subject = t.subjectDer ?? encodeName(t.subject)
 
   let issuerName: Buffer
   let algorithm: SignatureAlgorithm
@@ -282,7 +291,7 @@ function profileExtensions (t: CertificateTemplate, key: SubjectKey, emptySubjec
       if (t.serverAuth === true && dns.length === 0) throw new RangeError('serverAuth needs dnsNames')
       return [basicConstraints(false), keyUsage([KU.digitalSignature]), t.serverAuth === true ? ekuClientServer : ekuClient, ...san, ski]
     case 'signing':
-      return [basicConstraints(false), keyUsage([KU.digitalSignature, KU.nonRepudiation]), ...san, ski]
+      return [basicConstraints(false), keyUsage([KU.digitalSignature, KU.nonRepudiation]), ekuDocumentSigning, ...san, ski]
     case 'tls-server':
       if (san.length === 0) throw new RangeError('tls-server certificates need dnsNames or ipAddresses')
       // keyEncipherment only where RSA key transport is possible (RFC 5280 §4.2.1.3; TLS 1.2 RSA kx)

@@ -59,6 +59,8 @@ export const OID = {
   'id-kp-serverAuth': '1.3.6.1.5.5.7.3.1',
   'id-kp-clientAuth': '1.3.6.1.5.5.7.3.2',
   'id-kp-OCSPSigning': '1.3.6.1.5.5.7.3.9',
+  // RFC 9336: document signing, which no TLS stack accepts for client or server authentication
+  'id-kp-documentSigning': '1.3.6.1.5.5.7.3.36',
   'id-ad-ocsp': '1.3.6.1.5.5.7.48.1',
   'id-ad-caIssuers': '1.3.6.1.5.5.7.48.2',
   // RFC 6960

@@ -1,4 +1,6 @@
 // Reading X.509 certificates (RFC 5280 §4.1) into the parts the CA needs, keeping the exact DER of each.
+import { asn1, children, fromDer, type Asn1 } from './der.js'
+import { OID } from './oids.js'
 import { Asn1Error, Tag, parseDer, readBitStringBytes, readInteger, readOid, readTime, readTlv, type Der } from './asn1.js'
 
 export interface CertificateParts {
@@ -62,4 +64,37 @@ export function readCertificate (der: Buffer): CertificateParts {
 export function readKeyIdentifier (extnValue: Buffer): Buffer {
   const d = readTlv(extnValue, 0)
   return d.expect(Tag.OCTET_STRING, 'SubjectKeyIdentifier').content
+}
+
+export interface RevocationPointers {
+  /** fullName URIs of the CRL distribution points (RFC 5280 §4.2.1.13). */
+  crl: string[]
+  /** AIA id-ad-ocsp and id-ad-caIssuers URIs (RFC 5280 §4.2.2.1). */
+  ocsp: string[]
+  caIssuers: string[]
+}
+
+/** Where a certificate says its status and issuer can be found; empty lists when it says nothing. */
+export function revocationPointers (der: Buffer): RevocationPointers {
+  const { extensions } = readCertificate(der)
+  const out: RevocationPointers = { crl: [], ocsp: [], caIssuers: [] }
+  const dp = extensions.get(OID.cRLDistributionPoints)
+  if (dp !== undefined) out.crl = uris(fromDer(dp.value))
+  const aia = extensions.get(OID.authorityInfoAccess)
+  if (aia !== undefined) {
+    for (const ad of children(fromDer(aia.value))) {
+      const [method, location] = children(ad)
+      if (method === undefined || location === undefined) continue
+      const id = asn1.derToOid(method.value as string)
+      if (id === OID['id-ad-ocsp']) out.ocsp.push(...uris(location))
+      if (id === OID['id-ad-caIssuers']) out.caIssuers.push(...uris(location))
+    }
+  }
+  return out
+}
+
+/** Every uniformResourceIdentifier [6] GeneralName below `a`. */
+function uris (a: Asn1): string[] {
+  if (a.tagClass === asn1.Class.CONTEXT_SPECIFIC && a.type === 6 && !a.constructed) return [a.value as string]
+  return children(a).flatMap(uris)
 }

@@ -1,8 +1,12 @@
 import { z } from 'zod'
 import type { App } from '../../app.js'
+import { NotFound } from '../../errors.js'
 import { sendDocument } from '../send-document.js'
 
-/** The CA's public face: chain bundle, CRL (RFC 5280), OCSP responder (RFC 6960 GET and POST). */
+/**
+ * The CA's public face: chain bundle, one DER certificate per issuer (AIA caIssuers), the issuing CA's CRL and the
+ * root's CRL (RFC 5280), the OCSP responder for both levels (RFC 6960 GET and POST).
+ */
 export default async function pkiRoutes (app: App): Promise<void> {
   const { documents, authority, config, clock } = app.services
   const maxAge = config.CACHE_MAX_AGE
@@ -12,10 +16,34 @@ export default async function pkiRoutes (app: App): Promise<void> {
     return sendDocument(request, reply, doc, 3600)
   })
 
-  app.get('/pki/crl', { schema: { tags: ['pki'], summary: 'Current CRL (DER)' } }, async (request, reply) => {
+  // AIA caIssuers: a single DER certificate, application/pkix-cert (RFC 5280 §4.2.2.1, RFC 2585 §4.1).
+  app.get('/pki/issuing-ca.cer', { schema: { tags: ['pki'], summary: 'Issuing CA certificate (DER)' } }, async (request, reply) => {
+    const doc = await documents.get('issuing-ca.cer', async () => ({ body: authority.issuingCaDer(), contentType: 'application/pkix-cert' }))
+    return sendDocument(request, reply, doc, 3600)
+  })
+  app.get('/pki/root-ca.cer', { schema: { tags: ['pki'], summary: 'Root CA certificate (DER)' } }, async (request, reply) => {
+    const doc = await documents.get('root-ca.cer', async () => ({ body: authority.rootCaDer(), contentType: 'application/pkix-cert' }))
+    return sendDocument(request, reply, doc, 3600)
+  })
+
+  app.get('/pki/crl', { schema: { tags: ['pki'], summary: 'Current CRL of the issuing CA (DER)' } }, async (request, reply) => {
     // Rebuilt when a revocation changes the registry version, and well before nextUpdate.
     const doc = await documents.get('crl', async () => {
       const { der, nextUpdate } = await authority.crl()
+      const half = new Date(clock.now().getTime() + (nextUpdate.getTime() - clock.now().getTime()) / 2)
+      return { body: der, contentType: 'application/pkix-crl', validUntil: half }
+    }, clock.now())
+    return sendDocument(request, reply, doc, maxAge)
+  })
+
+  app.get('/pki/root.crl', { schema: { tags: ['pki'], summary: 'Current CRL of the root CA, about the issuing CA (DER)' } }, async (request, reply) => {
+    if (!authority.hasRootKey()) {
+      // An imported CA whose root key stays with its owner: the owner publishes the root's CRL.
+      if (config.CA_ROOT_CRL_URL !== undefined) return reply.redirect(config.CA_ROOT_CRL_URL, 302)
+      throw NotFound('this directory does not hold the root key; the root CA\'s owner publishes its CRL (set CA_ROOT_CRL_URL to redirect there)')
+    }
+    const doc = await documents.get('root.crl', async () => {
+      const { der, nextUpdate } = (await authority.rootCrl())!
       const half = new Date(clock.now().getTime() + (nextUpdate.getTime() - clock.now().getTime()) / 2)
       return { body: der, contentType: 'application/pkix-crl', validUntil: half }
     }, clock.now())
@@ -36,8 +64,21 @@ export default async function pkiRoutes (app: App): Promise<void> {
   app.get('/pki/ocsp/*', {
     schema: { tags: ['pki'], summary: 'OCSP responder (GET, base64 request in the path)', params: z.object({ '*': z.string().max(4096) }) },
   }, async (request, reply) => {
-    const encoded = decodeURIComponent(request.params['*'])
-    const der = Buffer.from(encoded, 'base64')
+    // RFC 6960 §A.1: url-encoding of base64 of the DER. Anything that does not decode is a malformed request, not
+    // a server error; an empty DER makes the responder answer malformedRequest.
+    const der = decodeOcspPath(request.params['*'])
     return reply.type('application/ocsp-response').header('cache-control', `public, max-age=${Math.min(maxAge, 300)}`).send(await authority.ocsp(der))
   })
+}
+
+function decodeOcspPath (path: string): Buffer {
+  let text: string
+  try {
+    text = decodeURIComponent(path)
+  } catch {
+    return Buffer.alloc(0)
+  }
+  // base64 only (clients also send base64url); Buffer.from would skip any other character silently.
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return Buffer.alloc(0)
+  return Buffer.from(text, 'base64')
 }
