@@ -5,12 +5,12 @@ import { epochSeconds } from '../clock.js'
 import type { Config } from '../config.js'
 import type { Prisma } from '../db/database.js'
 import { OAuthError } from '../errors.js'
-import type { SigningKeys } from '../keys/signing-keys.js'
+import type { SigningAlg, SigningKeys } from '../keys/signing-keys.js'
 import type { PresentedCertificate } from './client-certificate.js'
 import type { ClientJwks } from './client-jwks.js'
 
 export const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
-const allowedAlgs = ['PS256', 'ES256']
+const allowedAlgs: SigningAlg[] = ['PS256', 'ES256']
 const skew = 30
 const maxAssertionLifetime = 300
 
@@ -29,6 +29,18 @@ export interface AccessTokenClaims extends JWTPayload {
   org_id: string
   scope: string
   cnf: { 'x5t#S256': string }
+}
+
+/** fast-jwt's verifier options (times in milliseconds) for our access tokens. */
+export interface AccessTokenRules {
+  algorithms: SigningAlg[], checkTyp: string, allowedIss: string, allowedAud: string, clockTolerance: number, requiredClaims: string[]
+}
+
+/** The claims the guard reads have the types it reads them as (signature and presence are checked before). */
+export function isAccessTokenClaims (payload: unknown): payload is AccessTokenClaims {
+  const p = payload as Partial<Record<keyof AccessTokenClaims, unknown>> | null
+  const cnf = p?.cnf as { 'x5t#S256'?: unknown } | undefined
+  return typeof cnf?.['x5t#S256'] === 'string' && typeof p?.scope === 'string' && typeof p.org_id === 'string' && typeof p.client_id === 'string'
 }
 
 /**
@@ -57,7 +69,7 @@ export class TokenService {
     } catch {
       throw new OAuthError('invalid_client', 'client_assertion is not a JWT')
     }
-    if (typeof header.alg !== 'string' || !allowedAlgs.includes(header.alg)) {
+    if (typeof header.alg !== 'string' || !(allowedAlgs as string[]).includes(header.alg)) {
       throw new OAuthError('invalid_client', `client_assertion alg ${String(header.alg)} is not allowed; use PS256 or ES256`)
     }
     const clientId = unverified.iss
@@ -125,20 +137,16 @@ export class TokenService {
     return set
   }
 
-  private jwks?: { set: ReturnType<typeof createLocalJWKSet>, keys: unknown }
-  /** Verifies one of our access tokens (RFC 9068): signature by a published directory key, typ, iss, aud, time. */
-  async verify (token: string): Promise<AccessTokenClaims> {
-    const published = this.d.keys.jwks()
-    if (this.jwks?.keys !== published) this.jwks = { set: createLocalJWKSet(published), keys: published }
-    const { payload } = await jwtVerify(token, this.jwks.set, {
-      algorithms: allowedAlgs, typ: 'at+jwt', issuer: this.d.config.DIRECTORY_ISSUER, audience: this.audience,
-      clockTolerance: skew, requiredClaims: ['exp', 'iat', 'jti', 'client_id', 'org_id', 'scope', 'cnf'], currentDate: this.d.clock.now(),
-    })
-    const cnf = payload.cnf as { 'x5t#S256'?: unknown } | undefined
-    if (typeof cnf?.['x5t#S256'] !== 'string' || typeof payload.scope !== 'string' || typeof payload.org_id !== 'string' || typeof payload.client_id !== 'string') {
-      throw new joseErrors.JWTClaimValidationFailed('malformed access token claims', payload, 'cnf', 'check_failed')
+  /**
+   * What an access token must be (RFC 9068 §4), as @fastify/jwt verify options: PS256/ES256, `typ` at+jwt,
+   * our issuer, our protected API as audience, and the claims the guard relies on. The guard checks the
+   * key (by kid, among the published keys), `cnf` and standing itself.
+   */
+  get accessTokenRules (): AccessTokenRules {
+    return {
+      algorithms: allowedAlgs, checkTyp: 'at+jwt', allowedIss: this.d.config.DIRECTORY_ISSUER, allowedAud: this.audience,
+      clockTolerance: skew * 1000, requiredClaims: ['exp', 'iat', 'jti', 'client_id', 'org_id', 'scope', 'cnf'],
     }
-    return payload as AccessTokenClaims
   }
 
   private lastPrune = 0

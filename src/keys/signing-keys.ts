@@ -11,6 +11,9 @@ export type SigningAlg = 'PS256' | 'ES256'
 
 export interface LoadedKey { kid: string, alg: SigningAlg, key: CryptoKey, publicJwk: JWK }
 
+/** A published key as a verifier needs it: its algorithm and its SPKI PEM (what @fastify/jwt takes). */
+export interface VerificationKey { alg: SigningAlg, pem: string }
+
 function generate (alg: SigningAlg): KeyObject {
   return alg === 'ES256'
     ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
@@ -26,6 +29,7 @@ export class SigningKeys {
   private active?: LoadedKey
   private published: LoadedKey[] = []
   private publishedJwks: { keys: JWK[] } = { keys: [] }
+  private verificationKeys = new Map<string, VerificationKey>()
   private loadedAt = -1
 
   constructor (
@@ -74,18 +78,22 @@ export class SigningKeys {
       orderBy: { createdAt: 'asc' },
     })
     const loaded: LoadedKey[] = []
+    const verificationKeys = new Map<string, VerificationKey>()
     let active: LoadedKey | undefined
     for (const r of rows) {
       const alg = r.alg as SigningAlg
-      const pem = this.vault.open(r.key).export({ format: 'pem', type: 'pkcs8' }) as string
+      const privateKey = this.vault.open(r.key)
+      const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string
       const k: LoadedKey = { kid: r.kid, alg, key: await importPKCS8(pem, alg), publicJwk: r.publicJwk as JWK }
       loaded.push(k)
+      verificationKeys.set(r.kid, { alg, pem: createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }) as string })
       if (r.state === 'active') active = k
     }
     if (!active) throw new Error('no active directory signing key: run init')
     this.active = active
     this.published = loaded
     this.publishedJwks = { keys: loaded.map((k) => k.publicJwk) }
+    this.verificationKeys = verificationKeys
     this.loadedAt = version
   }
 
@@ -100,6 +108,11 @@ export class SigningKeys {
   /** Public keys for /jwks: active, next and retired within the overlap. */
   jwks (): { keys: JWK[] } {
     return this.publishedJwks
+  }
+
+  /** The published key with this kid (active, next, or retired within the overlap), for verifying what we signed. */
+  verificationKey (kid: unknown): VerificationKey | undefined {
+    return typeof kid === 'string' ? this.verificationKeys.get(kid) : undefined
   }
 
   /** Promotes next → active, active → retired, and creates a new next key. */

@@ -154,3 +154,21 @@ t.test('key rotation: tokens and SSAs signed before it still verify', async (t) 
   const verified = await jwtVerify(fresh.text, createLocalJWKSet(after), { issuer: ctx.publicUrl })
   t.equal(verified.protectedHeader.kid, activeKid, 'new SSAs use the new active key')
 })
+
+t.test('@fastify/jwt refuses a directory-signed token without typ at+jwt, an unknown kid, and HS256 under our kid', async (t) => {
+  const { SignJWT } = await import('jose')
+  const key = ctx.services.keys.current()
+  const claims = { client_id: 'c', org_id: alice.orgId, scope: 'directory:read', cnf: { 'x5t#S256': 'x' } }
+  const sign = (header: Record<string, unknown>, k: CryptoKey | Uint8Array = key.key) => new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header } as never)
+    .setIssuer(ctx.config.DIRECTORY_ISSUER).setAudience(ctx.config.MTLS_BASE_URL).setIssuedAt().setExpirationTime('5m').setJti('j').sign(k)
+  for (const [what, token] of [
+    ['typ JWT', await sign({ typ: 'JWT' })],
+    ['unknown kid', await sign({ kid: 'not-a-published-kid' })],
+    ['HS256 keyed with our kid', await sign({ alg: 'HS256' }, new TextEncoder().encode(JSON.stringify(key.publicJwk)))],
+  ] as const) {
+    const res = await alice.http.call('GET', `/organisations/${alice.orgId}`, { token })
+    t.equal(res.status, 401, what)
+    t.match(res.headers['www-authenticate'], /invalid_token/, what)
+  }
+})
