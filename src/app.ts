@@ -17,6 +17,7 @@ import healthRoutes from './routes/public/health.js'
 import pkiRoutes from './routes/public/pki.js'
 import trustAnchorRoutes from './routes/public/trust-anchors.js'
 import type { Services } from './services.js'
+import { registerProtectedProfiles, registerPublicProfiles } from './profiles/index.js'
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>
 
@@ -76,6 +77,7 @@ export async function buildPublicApp (config: Config, services: Services, option
   await app.register(trustAnchorRoutes)
   await app.register(pkiRoutes)
   await app.register(enrolRoutes)
+  await registerPublicProfiles(app)
   return app
 }
 
@@ -107,5 +109,6 @@ export async function buildMtlsApp (config: Config, services: Services, options:
   await app.register(tokenRoutes)
   await app.register(participantRoutes)
   await app.register(adminRoutes)
+  await registerProtectedProfiles(app)
   return app
 }

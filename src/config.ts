@@ -40,13 +40,26 @@ export const environmentSchema = z.object({
   TRUSTED_PROXY_CLIENT_CERT: bool.default(false),
   TRUSTED_PROXIES: csv.default([]),
   ROLES: z.string().optional(),
+  // Ecosystem wire formats served beside the native API (src/profiles/): native always, plus any of these.
+  ECOSYSTEM_PROFILES: csv.pipe(z.array(z.enum(['native', 'obbr', 'uk', 'cdr']))).default(['native']),
+  // The SSA `iss` of each profile (OBBR: e.g. "Open Banking Open Banking Brasil prod SSA issuer"; UK: "OpenBanking Ltd").
+  OBBR_SSA_ISSUER: z.string().min(1).max(255).optional(),
+  UK_SSA_ISSUER: z.string().min(1).max(255).optional(),
+  // The authorisation domain shown for a role that no authority claim places in one (OBBR "Open Banking").
+  DEFAULT_AUTHORISATION_DOMAIN: z.string().min(1).max(30).default('Open Banking'),
 })
 
 export type Environment = z.infer<typeof environmentSchema>
 
-export interface Config extends Omit<Environment, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ROLES'> {
+export type EcosystemProfile = 'obbr' | 'uk' | 'cdr'
+
+export interface Config extends Omit<Environment, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ROLES' | 'ECOSYSTEM_PROFILES' | 'OBBR_SSA_ISSUER' | 'UK_SSA_ISSUER'> {
   DIRECTORY_ISSUER: string
   MTLS_BASE_URL: string
+  /** The ecosystem profiles mounted beside the native API (native itself is always on). */
+  ECOSYSTEM_PROFILES: EcosystemProfile[]
+  OBBR_SSA_ISSUER: string
+  UK_SSA_ISSUER: string
   /** Role code → the OAuth scopes an SSA for that role may carry. */
   ROLES: Record<string, string[]>
 }
@@ -81,9 +94,13 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     roles = r.data
   }
   const strip = (u: string): string => u.replace(/\/+$/, '')
+  const issuer = strip(e.DIRECTORY_ISSUER ?? `http://localhost:${e.PUBLIC_PORT}`)
   return {
     ...e,
-    DIRECTORY_ISSUER: strip(e.DIRECTORY_ISSUER ?? `http://localhost:${e.PUBLIC_PORT}`),
+    ECOSYSTEM_PROFILES: [...new Set(e.ECOSYSTEM_PROFILES.filter((p): p is EcosystemProfile => p !== 'native'))],
+    OBBR_SSA_ISSUER: e.OBBR_SSA_ISSUER ?? issuer,
+    UK_SSA_ISSUER: e.UK_SSA_ISSUER ?? issuer,
+    DIRECTORY_ISSUER: issuer,
     MTLS_BASE_URL: strip(e.MTLS_BASE_URL ?? `https://localhost:${e.MTLS_PORT}`),
     ROLES: roles,
   }

@@ -14,6 +14,8 @@ import { AuthorisationServers } from './registry/authorisation-servers.js'
 import { Organisations } from './registry/organisations.js'
 import { SoftwareStatements } from './registry/software-statements.js'
 import { SsaService } from './ssa/ssa-service.js'
+import type { Profiles } from './profiles/index.js'
+import { ObbrProfile } from './profiles/obbr/service.js'
 
 /** Everything the routes call, built once from the process's dependencies (no module singletons). */
 export interface Services {
@@ -31,6 +33,8 @@ export interface Services {
   tokens: TokenService
   enrolment: Enrolment
   ssa: SsaService
+  /** Ecosystem wire formats (ECOSYSTEM_PROFILES): views over the registry. */
+  profiles: Profiles
   /** undefined when ready, otherwise why not. */
   readiness: () => string | undefined
   close: () => void
@@ -49,6 +53,11 @@ export async function createServices (config: Config, db: Database, clock: Clock
   documents.onVersionChange(() => keys.load().catch(() => {}))
   documents.start()
   const registry = { prisma, audit, clock, config }
+  const ssa = new SsaService({ prisma, clock, keys, config })
+  const on = new Set(config.ECOSYSTEM_PROFILES)
+  const profiles: Profiles = {
+    ...(on.has('obbr') ? { obbr: new ObbrProfile({ prisma, clock, keys, authority, ssa, config }) } : {}),
+  }
   return {
     config, db, clock, audit, vault, keys, authority, documents,
     organisations: new Organisations(registry),
@@ -56,7 +65,8 @@ export async function createServices (config: Config, db: Database, clock: Clock
     authorisationServers: new AuthorisationServers(registry),
     tokens: new TokenService({ prisma, clock, keys, config }),
     enrolment: new Enrolment({ prisma, clock, audit, authority, config }),
-    ssa: new SsaService({ prisma, clock, keys, config }),
+    ssa,
+    profiles,
     readiness: () => (keys.ready ? undefined : 'signing keys not loaded'),
     close: () => documents.stop(),
   }

@@ -30,7 +30,7 @@ export function certificateJwk (c: { der: Uint8Array, type: string, x5tS256: str
   }
 }
 
-export type KeystoreScope = { orgId: string, softwareId?: string, inactive?: boolean }
+export type KeystoreScope = { orgId: string, softwareId?: string, inactive?: boolean, type?: 'transport' | 'signing' }
 
 /** Keystore JWKS: active (not revoked, in validity) or, with `inactive`, revoked and expired keys. */
 export async function loadKeystore (prisma: Prisma, clock: Clock, chain: Buffer[], scope: KeystoreScope): Promise<{ jwks: { keys: CertificateJwk[] }, validUntil?: Date }> {
@@ -46,6 +46,7 @@ export async function loadKeystore (prisma: Prisma, clock: Clock, chain: Buffer[
     where: {
       organisationId: scope.orgId,
       ...(scope.softwareId ? { softwareStatementId: scope.softwareId } : {}),
+      ...(scope.type ? { type: scope.type } : {}),
       ...(scope.inactive
         ? { OR: [{ status: 'revoked' }, { notAfter: { lte: now } }] }
         : { status: 'active', notAfter: { gt: now }, notBefore: { lte: now } }),

@@ -14,6 +14,35 @@ const roleInput = z.union([roleCode.transform((role) => ({ role, status: 'active
 const roles = z.array(roleInput).max(20, 'at most 20 roles')
   .refine((rs) => new Set(rs.map((r) => r.role)).size === rs.length, 'each role at most once')
 
+/** ISO 3166-1 alpha-2, or "EU"/"GB"-style member-state codes as the OBBR and OBIE claims use them. */
+const memberState = z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter member state code')
+const claimText = (max: number) => displayText(max)
+
+/**
+ * A competent authority's authorisation of the organisation for one of its roles in an authorisation
+ * domain (OBBR OrgDomainRoleClaims / organisation_competent_authority_claims, OBIE competent-authority claims).
+ */
+export const authorityClaimInput = z.object({
+  role: roleCode,
+  authorisation_domain: claimText(30),
+  authority_id: claimText(40),
+  authority_name: claimText(255),
+  authority_code: claimText(40).optional(),
+  registration_id: claimText(40).optional(),
+  member_states: z.array(memberState).max(40).default([]),
+  status: roleStatus.default('active'),
+}).strict()
+
+const authorityClaims = z.array(authorityClaimInput).max(50, 'at most 50 authority claims')
+  .refine((cs) => new Set(cs.map((c) => `${c.role}|${c.authorisation_domain}|${c.authority_id}`)).size === cs.length,
+    'each (role, authorisation_domain, authority_id) at most once')
+
+const organisationDetails = {
+  company_register: displayText(255).optional(),
+  registration_id: displayText(40).optional(),
+  authority_claims: authorityClaims.optional(),
+}
+
 export const organisationCreate = z.object({
   // The legal name becomes the certificates' O attribute: RFC 5280 ub-organization-name is 64.
   legal_name: displayText(64),
@@ -21,12 +50,27 @@ export const organisationCreate = z.object({
   country,
   roles: roles.optional(),
   status: z.enum(['pending', 'active']).optional(),
+  ...organisationDetails,
 }).strict()
 
 export const organisationPatch = z.object({
   status: z.enum(organisationStatuses).optional(),
   roles: roles.optional(),
-}).strict().refine((p) => p.status !== undefined || p.roles !== undefined, 'give status, roles, or both')
+  company_register: organisationDetails.company_register.nullable(),
+  registration_id: organisationDetails.registration_id.nullable(),
+  authority_claims: organisationDetails.authority_claims,
+}).strict().refine((p) => Object.values(p).some((v) => v !== undefined), 'give at least one field to change')
+
+export const authorityClaim = z.object({
+  role: z.string(),
+  authorisation_domain: z.string(),
+  authority_id: z.string(),
+  authority_name: z.string(),
+  authority_code: z.string().optional(),
+  registration_id: z.string().optional(),
+  member_states: z.array(z.string()),
+  status: roleStatus,
+})
 
 export const organisation = z.object({
   id: uuid,
@@ -35,6 +79,9 @@ export const organisation = z.object({
   country: z.string(),
   status: z.enum(organisationStatuses),
   roles: z.array(z.object({ role: z.string(), status: roleStatus })),
+  company_register: z.string().optional(),
+  registration_id: z.string().optional(),
+  authority_claims: z.array(authorityClaim),
   version: z.number().int(),
   created_at: z.date(),
   updated_at: z.date(),
@@ -69,6 +116,8 @@ const softwareFields = {
     .refine((r) => new Set(r).size === r.length, 'each role at most once'),
   mode: z.enum(['live', 'test']).default('live'),
   token_endpoint_auth_method: tokenEndpointAuthMethod.default('private_key_jwt'),
+  environment: displayText(256).optional(),
+  on_behalf_of: displayText(40).optional(),
 }
 
 // Redirect URIs depend on the mode (http://localhost only for test software), so they are checked
@@ -96,6 +145,8 @@ export const softwarePatch = z.object({
   roles: softwareFields.roles.optional(),
   mode: z.enum(['live', 'test']).optional(),
   token_endpoint_auth_method: tokenEndpointAuthMethod.optional(),
+  environment: softwareFields.environment.nullable(),
+  on_behalf_of: softwareFields.on_behalf_of.nullable(),
   status: z.enum(softwareStatuses).optional(),
 }).strict().partial().refine((p) => Object.keys(p).length > 0, 'give at least one field to change')
 
@@ -112,6 +163,8 @@ export const softwareStatement = z.object({
   roles: z.array(z.string()),
   mode: z.enum(['live', 'test']),
   token_endpoint_auth_method: tokenEndpointAuthMethod,
+  environment: z.string().optional(),
+  on_behalf_of: z.string().optional(),
   status: z.enum(softwareStatuses),
   version: z.number().int(),
   jwks_uri: z.string(),
@@ -123,6 +176,8 @@ const apiResource = z.object({
   family: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be an API family code'),
   version: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'must be a version string'),
   base_url: httpsUri,
+  // The endpoints of this API family an ecosystem lists for discovery (OBBR ApiDiscoveryEndpoints).
+  discovery_endpoints: z.array(httpsUri).max(100).optional(),
 }).strict()
 
 export const authorisationServerCreate = z.object({
@@ -147,12 +202,14 @@ export const authorisationServer = z.object({
   discovery_url: z.string(),
   customer_friendly_name: z.string(),
   logo_uri: z.string().optional(),
-  api_resources: z.array(z.object({ family: z.string(), version: z.string(), base_url: z.string() })),
+  api_resources: z.array(z.object({ family: z.string(), version: z.string(), base_url: z.string(), discovery_endpoints: z.array(z.string()).optional() })),
   version: z.number().int(),
   created_at: z.date(),
   updated_at: z.date(),
 })
 
+export type AuthorityClaimInput = z.infer<typeof authorityClaimInput>
+export type AuthorityClaim = z.infer<typeof authorityClaim>
 export type OrganisationCreate = z.infer<typeof organisationCreate>
 export type OrganisationPatch = z.infer<typeof organisationPatch>
 export type Organisation = z.infer<typeof organisation>

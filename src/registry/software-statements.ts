@@ -11,7 +11,7 @@ import type { SoftwareCreate, SoftwarePatch, SoftwareStatement } from './schemas
 type Row = {
   id: string, organisationId: string, clientName: string, clientDescription: string | null, clientUri: string | null
   logoUri: string | null, tosUri: string | null, policyUri: string | null, redirectUris: string[], roles: string[]
-  mode: 'live' | 'test', tokenEndpointAuthMethod: string, status: SoftwareStatus, version: number, createdAt: Date, updatedAt: Date
+  mode: 'live' | 'test', tokenEndpointAuthMethod: string, environment: string | null, onBehalfOf: string | null, status: SoftwareStatus, version: number, createdAt: Date, updatedAt: Date
 }
 
 const opt = <K extends string>(k: K, v: string | null): { [P in K]?: string } => (v === null ? {} : { [k]: v } as { [P in K]: string })
@@ -30,6 +30,8 @@ export function softwareView (r: Row, issuer: string): SoftwareStatement {
     roles: r.roles,
     mode: r.mode,
     token_endpoint_auth_method: r.tokenEndpointAuthMethod as SoftwareStatement['token_endpoint_auth_method'],
+    ...opt('environment', r.environment),
+    ...opt('on_behalf_of', r.onBehalfOf),
     status: r.status,
     version: r.version,
     jwks_uri: keystoreUrls(issuer).software(r.organisationId, r.id),
@@ -72,6 +74,7 @@ export class SoftwareStatements {
           id: randomUUID(), organisationId: orgId, clientName: input.client_name, clientDescription: input.client_description ?? null,
           clientUri: input.client_uri ?? null, logoUri: input.logo_uri ?? null, tosUri: input.tos_uri ?? null, policyUri: input.policy_uri ?? null,
           redirectUris: input.redirect_uris, roles: input.roles, mode: input.mode, tokenEndpointAuthMethod: input.token_endpoint_auth_method,
+          environment: input.environment ?? null, onBehalfOf: input.on_behalf_of ?? null,
         },
       })
       const view = this.view(row)
@@ -123,6 +126,8 @@ export class SoftwareStatements {
           ...(patch.roles !== undefined ? { roles: patch.roles } : {}),
           ...(patch.mode !== undefined ? { mode: patch.mode } : {}),
           ...(patch.token_endpoint_auth_method !== undefined ? { tokenEndpointAuthMethod: patch.token_endpoint_auth_method } : {}),
+          ...(patch.environment !== undefined ? { environment: patch.environment } : {}),
+          ...(patch.on_behalf_of !== undefined ? { onBehalfOf: patch.on_behalf_of } : {}),
           ...(patch.status !== undefined ? { status: patch.status } : {}),
           version: { increment: 1 },
         },

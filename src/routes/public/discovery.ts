@@ -1,5 +1,6 @@
 import type { App } from '../../app.js'
 import { operatorScopes } from '../../auth/scopes.js'
+import { ecosystemProfiles } from '../../profiles/common.js'
 import { sendDocument } from '../send-document.js'
 
 /** RFC 8414 metadata, with the RFC 8705 mTLS aliases and our extra endpoints. */
@@ -26,6 +27,8 @@ export default async function discoveryRoutes (app: App): Promise<void> {
     enrolment_endpoint: `${issuer}/enrol`,
     api_base_uri: mtls,
     software_statement_signing_alg_values_supported: [config.SIGNING_ALG],
+    // Each enabled ecosystem profile's base URLs on the public and mTLS listeners.
+    ...(config.ECOSYSTEM_PROFILES.length > 0 ? { ecosystem_profiles: ecosystemProfiles(config) } : {}),
   }
   const body = JSON.stringify(metadata)
   app.get('/.well-known/openid-configuration', {
