@@ -62,10 +62,22 @@ export const UnsupportedMediaType = (detail: string): Problem =>
 export const Internal = (): Problem =>
   new Problem(500, 'internal', 'Internal Server Error', 'An unexpected error occurred; it has been logged with the request id')
 export const Unavailable = (detail: string): Problem => new Problem(503, 'unavailable', 'Service Unavailable', detail)
+/** A dependency (the database) is away: retry after `retryAfter` seconds; nothing was changed. */
+export const DependencyUnavailable = (detail = 'the database is unavailable; nothing was changed, retry later'): Problem =>
+  new Problem(503, 'unavailable', 'Service Unavailable', detail)
+/** A write lost a race on a unique constraint: another request stored the same value first. */
+export const UniqueConflict = (fields: string[]): Problem =>
+  new Problem(409, 'conflict', 'Conflict', fields.length
+    ? `another record with the same ${fields.join(' and ')} exists already`
+    : 'another record with the same unique value exists already', { fields })
+export const TooManyRequests = (detail: string): Problem => new Problem(429, 'rate-limited', 'Too Many Requests', detail)
+export const UriTooLong = (detail: string): Problem => new Problem(414, 'uri-too-long', 'URI Too Long', detail)
+export const HeadersTooLarge = (): Problem =>
+  new Problem(431, 'headers-too-large', 'Request Header Fields Too Large', 'The request headers exceed the server\'s limit')
 
 /** RFC 6749 §5.2 error codes, as the token endpoint answers them. */
 export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client'
-  | 'unsupported_grant_type' | 'invalid_scope' | 'server_error'
+  | 'unsupported_grant_type' | 'invalid_scope' | 'server_error' | 'temporarily_unavailable'
 
 export class OAuthError extends Error {
   constructor (readonly error: OAuthErrorCode, readonly description: string, readonly status = statusOf(error)) {
@@ -81,5 +93,13 @@ export class OAuthError extends Error {
 function statusOf (code: OAuthErrorCode): number {
   if (code === 'invalid_client') return 401
   if (code === 'server_error') return 500
+  if (code === 'temporarily_unavailable') return 503
   return 400
+}
+
+/** A problem rendered for the token endpoint (RFC 6749 §5.2), keeping its HTTP status. */
+export function oauthErrorOf (problem: Problem): OAuthError {
+  const s = problem.status
+  const code: OAuthErrorCode = s === 503 || s === 429 ? 'temporarily_unavailable' : s >= 500 ? 'server_error' : 'invalid_request'
+  return new OAuthError(code, problem.detail ?? problem.title, s)
 }

@@ -11,6 +11,7 @@ export default async function tokenRoutes (app: App): Promise<void> {
   app.post('/token', {
     schema: { tags: ['oauth'], summary: 'Client credentials with private_key_jwt over mTLS → certificate-bound access token', consumes: ['application/x-www-form-urlencoded'] },
     bodyLimit: 16 * 1024,
+    config: { oauthErrors: true },
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
     if (!request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
@@ -28,7 +29,10 @@ export default async function tokenRoutes (app: App): Promise<void> {
     try {
       cert = await request.clientCertificate()
     } catch (e) {
-      throw new OAuthError('invalid_client', e instanceof Problem ? e.detail ?? e.title : 'client certificate required')
+      // A certificate we cannot look up because the database is away is not the client's fault: the
+      // error handler answers that 503 temporarily_unavailable.
+      if (!(e instanceof Problem)) throw e
+      throw new OAuthError('invalid_client', e.detail ?? e.title)
     }
     return app.services.tokens.issue(form, cert)
   })

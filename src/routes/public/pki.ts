@@ -55,6 +55,7 @@ export default async function pkiRoutes (app: App): Promise<void> {
 
   app.post('/pki/ocsp', {
     schema: { tags: ['pki'], summary: 'OCSP responder (POST, application/ocsp-request)' },
+    bodyLimit: 16 * 1024,
   }, async (request, reply) => {
     const body = request.body
     const der = Buffer.isBuffer(body) ? body : Buffer.alloc(0)
