@@ -18,7 +18,7 @@ t.test('a unique violation from the database maps to 409 naming the fields', asy
   t.ok(err, 'the second insert fails')
   const problem = toProblem(err!, 0)
   t.equal(problem?.status, 409)
-  t.same((problem?.toJSON() as { fields: string[] }).fields.sort(), ['country', 'registration_number'])
+  t.same((problem?.toJSON() as unknown as { fields: string[] }).fields.sort(), ['country', 'registration_number'])
   t.match(problem?.detail, /registration_number/)
 
   const org = await prisma.organisation.findFirstOrThrow({ where: { registrationNumber: data.registrationNumber } })
@@ -26,7 +26,7 @@ t.test('a unique violation from the database maps to 409 naming the fields', asy
   const as = { organisationId: org.id, issuer, discoveryUrl: `${issuer}/.well-known/openid-configuration`, customerFriendlyName: 'x', apiResources: [] }
   await prisma.authorisationServer.create({ data: { id: randomUUID(), ...as } })
   const err2 = await prisma.authorisationServer.create({ data: { id: randomUUID(), ...as } }).then(() => undefined, (e: Error) => e)
-  t.same((toProblem(err2!, 0)?.toJSON() as { fields: string[] }).fields, ['issuer'])
+  t.same((toProblem(err2!, 0)?.toJSON() as unknown as { fields: string[] }).fields, ['issuer'])
 })
 
 t.test('identical POST /admin/organisations at once: one 201, the others 409, none 5xx', async (t) => {

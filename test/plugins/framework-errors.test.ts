@@ -13,7 +13,7 @@ function raw (port: number, request: string): Promise<{ status: number, headers:
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     const chunks: Buffer[] = []
-    socket.on('data', (c) => chunks.push(c))
+    socket.on('data', (c: Buffer) => chunks.push(c))
     socket.on('error', reject)
     socket.on('close', () => {
       const text = Buffer.concat(chunks).toString('latin1')
