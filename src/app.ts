@@ -16,6 +16,7 @@ import enrolRoutes from './routes/public/enrol.js'
 import healthRoutes from './routes/public/health.js'
 import pkiRoutes from './routes/public/pki.js'
 import trustAnchorRoutes from './routes/public/trust-anchors.js'
+import portal from './portal/plugin.js'
 import type { Services } from './services.js'
 import { registerProtectedProfiles, registerPublicProfiles } from './profiles/index.js'
 
@@ -80,6 +81,7 @@ export async function buildPublicApp (config: Config, services: Services, option
   await app.register(pkiRoutes)
   await app.register(enrolRoutes)
   await registerPublicProfiles(app)
+  if (config.PORTAL_ENABLED) await app.register(portal)
   return app
 }
 

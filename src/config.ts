@@ -47,6 +47,14 @@ export const environmentSchema = z.object({
   UK_SSA_ISSUER: z.string().min(1).max(255).optional(),
   // The authorisation domain shown for a role that no authority claim places in one (OBBR "Open Banking").
   DEFAULT_AUTHORISATION_DOMAIN: z.string().min(1).max(30).default('Open Banking'),
+  // The web portal (src/portal) on the public listener under /portal/.
+  PORTAL_ENABLED: bool.default(true),
+  PORTAL_SESSION_IDLE_SECONDS: seconds.default(30 * 60),
+  PORTAL_SESSION_LIFETIME_SECONDS: seconds.default(12 * 3600),
+  PORTAL_SETUP_LINK_TTL: seconds.default(24 * 3600),
+  // The first operator-admin, made by init, who gets the first setup link.
+  PORTAL_OPERATOR_EMAIL: z.email().default('operator@example.org'),
+  PORTAL_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
 })
 
 export type Environment = z.infer<typeof environmentSchema>

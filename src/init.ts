@@ -15,6 +15,8 @@ import { CertificateAuthority } from './pki/authority.js'
 import { initAuthority, loadAuthority } from './pki/ca-store.js'
 import { toPem } from './pki/pem.js'
 import { bumpRegistryVersion } from './registry/deps.js'
+import type { SetupLinkIssued } from './portal/users.js'
+import { portalServices } from './services.js'
 
 export interface InitReport { messages: string[], changed: boolean }
 
@@ -36,7 +38,20 @@ export async function initDirectory (config: Config, db: Database, clock: Clock,
   messages.push(await keys.ensure(who) ? `created the directory signing keys (${config.SIGNING_ALG}, active and next)` : 'directory signing keys exist: unchanged')
   const operator = await ensureOperator(config, db, clock, vault, audit, who)
   messages.push(operator ? `created the operator client ${operator}; credentials in ${join(config.DATA_DIR, 'operator')}/` : 'the operator client exists: unchanged')
-  return { messages, changed: ca.created || ca.issuingReissued || ca.tlsIssued || operator !== undefined }
+  const link = config.PORTAL_ENABLED ? await ensurePortalOperator(config, db, clock, audit, who) : undefined
+  if (link) messages.push(`first operator (${config.PORTAL_OPERATOR_EMAIL}) one-time setup link, valid until ${link.expires_at.toISOString()}:\n            ${link.setup_url}`)
+  return { messages, changed: ca.created || ca.issuingReissued || ca.tlsIssued || operator !== undefined || link !== undefined }
+}
+
+/**
+ * Until some operator-admin has a passkey, every start hands out a fresh setup link for the first one
+ * (a link printed by an earlier start stops working): the person at the console can always get in.
+ */
+async function ensurePortalOperator (config: Config, db: Database, clock: Clock, audit: AuditLog, who: Actor): Promise<SetupLinkIssued | undefined> {
+  const ready = await db.prisma.portalUser.findFirst({ where: { operatorRole: 'operator-admin', passkeys: { some: {} } }, select: { id: true } })
+  if (ready) return undefined
+  const users = portalServices(config, db.prisma, audit, clock).users
+  return users.invite({ scope: 'operator', email: config.PORTAL_OPERATOR_EMAIL, role: 'operator-admin' }, who, { reissue: true })
 }
 
 async function ensureOperator (config: Config, db: Database, clock: Clock, vault: KeyVault, audit: AuditLog, who: Actor): Promise<string | undefined> {

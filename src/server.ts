@@ -61,6 +61,7 @@ async function main (): Promise<void> {
     running.init.map((m) => `  init:     ${m}\n`).join('') +
     `  public:   ${running.urls.public}   (discovery: ${running.urls.public}/.well-known/openid-configuration)\n` +
     `  mTLS:     ${running.urls.mtls}   (token endpoint, participant and admin API)\n` +
+    (config.PORTAL_ENABLED ? `  portal:   ${running.urls.public}/portal/   (sign in with a passkey; setup links from init or user:invite)\n` : '') +
     `  docs:     ${running.urls.public}/docs\n  health:   ${running.urls.public}/readyz\n\n`)
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error')

@@ -16,6 +16,9 @@ import { SoftwareStatements } from './registry/software-statements.js'
 import { SsaService } from './ssa/ssa-service.js'
 import type { Profiles } from './profiles/index.js'
 import { ObbrProfile } from './profiles/obbr/service.js'
+import { Passkeys } from './portal/passkeys.js'
+import { PortalSessions } from './portal/sessions.js'
+import { PortalUsers } from './portal/users.js'
 
 /** Everything the routes call, built once from the process's dependencies (no module singletons). */
 export interface Services {
@@ -35,9 +38,22 @@ export interface Services {
   ssa: SsaService
   /** Ecosystem wire formats (ECOSYSTEM_PROFILES): views over the registry. */
   profiles: Profiles
+  portal: PortalServices
   /** undefined when ready, otherwise why not. */
   readiness: () => string | undefined
   close: () => void
+}
+
+export interface PortalServices { users: PortalUsers, sessions: PortalSessions, passkeys: Passkeys }
+
+/** The portal's people, sessions and passkeys; the relying party is the directory's public origin. */
+export function portalServices (config: Config, prisma: Database['prisma'], audit: AuditLog, clock: Clock): PortalServices {
+  const origin = new URL(config.DIRECTORY_ISSUER).origin
+  return {
+    users: new PortalUsers({ prisma, audit, clock, portalUrl: `${config.DIRECTORY_ISSUER}/portal`, setupLinkTtl: config.PORTAL_SETUP_LINK_TTL }),
+    sessions: new PortalSessions({ prisma, audit, clock, idleSeconds: config.PORTAL_SESSION_IDLE_SECONDS, lifetimeSeconds: config.PORTAL_SESSION_LIFETIME_SECONDS }),
+    passkeys: new Passkeys({ prisma, audit, clock, origin, rpId: new URL(origin).hostname, rpName: 'Ecosystem Directory' }),
+  }
 }
 
 /** Loads keys (decrypting them with the master key) and wires the services. Run init first. */
@@ -67,6 +83,7 @@ export async function createServices (config: Config, db: Database, clock: Clock
     enrolment: new Enrolment({ prisma, clock, audit, authority, config }),
     ssa,
     profiles,
+    portal: portalServices(config, prisma, audit, clock),
     readiness: () => (keys.ready ? undefined : 'signing keys not loaded'),
     close: () => documents.stop(),
   }

@@ -16,6 +16,7 @@ import { AuditLog } from '../audit/audit-log.js'
 import { importAuthority } from '../pki/ca-store.js'
 import { revocationReasons, type RevocationReason } from '../pki/reasons.js'
 import { organisationCreate } from '../registry/schemas.js'
+import { invitation } from '../portal/users.js'
 import { createServices, type Services } from '../services.js'
 import { DirectoryClient } from '@ecosystem-directory/sdk'
 
@@ -110,6 +111,20 @@ const commands: Record<string, Command> = {
     run: async ([orgId, status]) => {
       if (!orgId || !status) throw new ConfigError('usage: org:status <orgId> <status>')
       await withServices(async (s) => print(await s.organisations.update(orgId, { status: status as never }, who)))
+    },
+  },
+  'user:invite': {
+    help: 'user:invite --email E --role operator-admin|operator-auditor|org-admin|org-viewer [--org ORG_ID] [--name N]:\n' +
+      '               prints a one-time portal setup link (valid PORTAL_SETUP_LINK_TTL seconds)',
+    run: async (args) => {
+      const { values } = options(args, { email: { type: 'string' }, role: { type: 'string' }, org: { type: 'string' }, name: { type: 'string' } })
+      const scope = values.role?.startsWith('org-') ? 'organisation' : 'operator'
+      const input = invitation.safeParse({ scope, email: values.email, role: values.role, ...(values.org ? { org_id: values.org } : {}), ...(values.name ? { name: values.name } : {}) })
+      if (!input.success) throw new ConfigError(input.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; '))
+      await withServices(async (s) => {
+        const link = await s.portal.users.invite(input.data, who)
+        print(`setup link for ${input.data.email} (${input.data.role}), valid until ${link.expires_at.toISOString()}, usable once:\n${link.setup_url}`)
+      })
     },
   },
   'enrolment-code': {

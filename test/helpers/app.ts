@@ -92,7 +92,7 @@ export async function buildTestApp (t: Teardown, env: Record<string, string> = {
   const app = await buildPublicApp(config, services, { logStream })
   const mtlsApp = await buildMtlsApp(config, services, { logStream })
   opts.publicRoutes?.(app)
-  await app.listen({ host: '127.0.0.1', port: publicPort })
+  await app.listen({ host: '127.0.0.1', port: config.PUBLIC_PORT })
   await mtlsApp.listen({ host: '127.0.0.1', port: mtlsPort })
   t.teardown(() => Promise.all([app.close(), mtlsApp.close()]))
   // init writes the operator's credentials once per database: a second instance on a shared
