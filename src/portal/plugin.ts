@@ -11,11 +11,7 @@ import { sameSecret } from './secrets.js'
 import type { Session } from './sessions.js'
 import type { PortalUserView } from './users.js'
 import authApi from './routes/auth-api.js'
-import registryApi from './routes/registry-api.js'
-import directoryApi from './routes/directory-api.js'
 import authPages from './pages/auth-pages.js'
-import registryPages from './pages/registry-pages.js'
-import directoryPages from './pages/directory-pages.js'
 
 export interface PortalRequestState { session: Session, user: PortalUserView }
 
@@ -88,8 +84,6 @@ export default async function portal (app: App): Promise<void> {
   await app.register(assets)
   await app.register(async (api) => {
     await api.register(authApi)
-    await api.register(registryApi)
-    await api.register(directoryApi)
   }, { prefix: '/portal/api' })
 
   await app.register(async (pages) => {
@@ -103,8 +97,6 @@ export default async function portal (app: App): Promise<void> {
       return reply.code(status).type('text/html; charset=utf-8').send(errorPage(title, detail))
     })
     await pages.register(authPages)
-    await pages.register(registryPages)
-    await pages.register(directoryPages)
   }, { prefix: '/portal' })
 }
 

@@ -66,7 +66,7 @@ export default async function authPages (app: App): Promise<void> {
       </section>
       ${operator ? html`<section aria-labelledby="h-audit"><h2 id="h-audit">Recent audit events</h2>
         ${table('Recent audit events', ['When', 'Actor', 'Action', 'Target'], o.recent_events.map((e) => [html`${e.at}`, html`<code>${e.actor}</code>`, html`${e.action}`, html`<code>${e.target}</code>`]))}
-        <p><a href="/portal/audit">All audit events</a></p></section>` : html`<section aria-labelledby="h-mine"><h2 id="h-mine">Your organisations</h2>
+</section>` : html`<section aria-labelledby="h-mine"><h2 id="h-mine">Your organisations</h2>
         <ul>${me.user.memberships.map((m) => html`<li><a href="/portal/organisations/${m.org_id}">${m.legal_name ?? m.org_id}</a> (${m.role})</li>`)}</ul></section>`}`))
   })
 

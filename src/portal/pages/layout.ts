@@ -4,15 +4,9 @@ import type { PortalUserView } from '../users.js'
 export interface PageContext { user?: PortalUserView, csrf?: string, path: string }
 
 const nav = (ctx: PageContext): Html => {
-  const u = ctx.user!
   const link = (href: string, label: string): Html => html`<li><a href="${href}"${ctx.path === href ? html` aria-current="page"` : ''}>${label}</a></li>`
-  const operator = u.operator_role !== null
   return html`<nav aria-label="Main"><ul>
     ${link('/portal/', 'Dashboard')}
-    ${link('/portal/organisations', 'Organisations')}
-    ${operator ? link('/portal/directory', 'Directory') : ''}
-    ${operator ? link('/portal/audit', 'Audit log') : ''}
-    ${operator ? link('/portal/users', 'Users') : ''}
     ${link('/portal/account', 'Account')}
   </ul>
   <form data-api="/portal/api/logout" data-next="/portal/login" class="inline"><button type="submit" class="secondary">Sign out</button></form>
