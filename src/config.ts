@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 
 const port = z.coerce.number().int().min(0).max(65535)
@@ -55,13 +56,14 @@ export const environmentSchema = z.object({
   // The first operator-admin, made by init, who gets the first setup link.
   PORTAL_OPERATOR_EMAIL: z.email().default('operator@example.org'),
   PORTAL_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
+  WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
 })
 
 export type Environment = z.infer<typeof environmentSchema>
 
 export type EcosystemProfile = 'obbr' | 'uk' | 'cdr'
 
-export interface Config extends Omit<Environment, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ROLES' | 'ECOSYSTEM_PROFILES' | 'OBBR_SSA_ISSUER' | 'UK_SSA_ISSUER'> {
+export interface Config extends Omit<Environment, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ROLES' | 'ECOSYSTEM_PROFILES' | 'OBBR_SSA_ISSUER' | 'UK_SSA_ISSUER' | 'WORKERS'> {
   DIRECTORY_ISSUER: string
   MTLS_BASE_URL: string
   /** The ecosystem profiles mounted beside the native API (native itself is always on). */
@@ -70,6 +72,8 @@ export interface Config extends Omit<Environment, 'DIRECTORY_ISSUER' | 'MTLS_BAS
   UK_SSA_ISSUER: string
   /** Role code → the OAuth scopes an SSA for that role may carry. */
   ROLES: Record<string, string[]>
+  /** Server processes (node:cluster workers) sharing the listeners; always 1 on PGlite. */
+  WORKERS: number
 }
 
 export const defaultRoles: Record<string, string[]> = {
@@ -101,6 +105,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (!r.success) throw new ConfigError(`invalid configuration: ROLES: ${r.error.issues[0]?.message ?? 'invalid'}`)
     roles = r.data
   }
+  // PGlite is one embedded database in one process: several workers need PostgreSQL.
+  if (e.WORKERS !== 'auto' && e.WORKERS > 1 && !e.DATABASE_URL) {
+    throw new ConfigError('invalid configuration: WORKERS: more than one worker needs PostgreSQL (DATABASE_URL); PGlite runs in one process')
+  }
+  const workers = e.WORKERS === 'auto' ? (e.DATABASE_URL ? availableParallelism() : 1) : e.WORKERS
   const strip = (u: string): string => u.replace(/\/+$/, '')
   const issuer = strip(e.DIRECTORY_ISSUER ?? `http://localhost:${e.PUBLIC_PORT}`)
   return {
@@ -111,5 +120,6 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     DIRECTORY_ISSUER: issuer,
     MTLS_BASE_URL: strip(e.MTLS_BASE_URL ?? `https://localhost:${e.MTLS_PORT}`),
     ROLES: roles,
+    WORKERS: workers,
   }
 }

@@ -20,6 +20,17 @@ t.test('the issuer follows the public port unless set', async (t) => {
   t.equal(loadConfig({ DIRECTORY_ISSUER: 'https://directory.example/' }).DIRECTORY_ISSUER, 'https://directory.example')
 })
 
+t.test('WORKERS: one process on PGlite, auto or a number on PostgreSQL', async (t) => {
+  t.equal(loadConfig({}).WORKERS, 1)
+  t.equal(loadConfig({ WORKERS: 'auto' }).WORKERS, 1, 'auto on PGlite is one process')
+  const pg = { DATABASE_URL: 'postgres://db/directory' }
+  t.equal(loadConfig({ ...pg, WORKERS: '3' }).WORKERS, 3)
+  t.ok(loadConfig({ ...pg, WORKERS: 'auto' }).WORKERS >= 1)
+  t.throws(() => loadConfig({ WORKERS: '2' }), { name: 'ConfigError', message: /WORKERS: more than one worker needs PostgreSQL/ })
+  t.throws(() => loadConfig({ ...pg, WORKERS: '0' }), { name: 'ConfigError', message: /WORKERS/ })
+  t.throws(() => loadConfig({ ...pg, WORKERS: 'many' }), { name: 'ConfigError', message: /WORKERS/ })
+})
+
 t.test('each bad value is named', async (t) => {
   const bad: Array<[Record<string, string>, RegExp]> = [
     [{ PUBLIC_PORT: 'eighty' }, /PUBLIC_PORT/],
