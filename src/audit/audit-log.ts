@@ -31,42 +31,48 @@ export type ChainCheck =
   | { ok: false, events: number, seq: string, problem: string }
 
 const genesis = '0'.repeat(64)
-// One lock id for the chain: appends from every instance take their turn, so each row links to
-// the row committed just before it.
-const chainLock = 0x61756469
 
 interface Row { id: string, at: Date, actor: string, action: string, target: string, before: unknown, after: unknown, requestId: string | null }
 
-function hashOf (prevHash: string, r: Row): string {
-  const body = canonicalJson({
+// What the hash covers besides the previous hash: the event's fields as canonical JSON.
+function bodyOf (r: Row): string {
+  return canonicalJson({
     id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target,
     before: r.before ?? null, after: r.after ?? null, request_id: r.requestId ?? null,
   })
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex')
+}
+
+// audit_append (migration 20261202041500) computes the same in SQL: sha256_hex(prev_hash || '\n' || body).
+function hashOf (prevHash: string, r: Row): string {
+  return createHash('sha256').update(prevHash).update('\n').update(bodyOf(r)).digest('hex')
 }
 
 /** Append-only, hash-chained audit log (each event carries SHA-256 over its predecessor's hash). */
 export class AuditLog {
   constructor (private readonly clock: Clock) {}
 
-  /** Appends inside the caller's transaction, so the event commits (or not) with the change. */
+  /** Appends inside the caller's transaction, so the event commits (or not) with the change. One round trip. */
   async append (tx: Tx, who: Actor, entry: AuditEntry): Promise<void> {
-    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${chainLock})`)
-    const last = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } })
-    const prevHash = last?.hash ?? genesis
+    const call = this.appendCall(who, entry, 1)
+    await tx.$queryRawUnsafe(`SELECT ${call.sql}`, ...call.values)
+  }
+
+  /**
+   * The `audit_append(…)` call for one event, with parameters numbered from `$first`, and their values: for a
+   * statement that writes a change and its event together (the whole statement is then one transaction).
+   * The function takes the chain's lock, links to the last event and inserts this one.
+   */
+  appendCall (who: Actor, entry: AuditEntry, first: number): { sql: string, values: unknown[] } {
     const row: Row = {
       id: randomUUID(), at: this.clock.now(), actor: who.actor, action: entry.action, target: entry.target,
       before: jsonSafe(entry.before), after: jsonSafe(entry.after), requestId: who.requestId ?? null,
     }
-    await tx.auditEvent.create({
-      data: {
-        ...row,
-        before: row.before as never ?? undefined,
-        after: row.after as never ?? undefined,
-        prevHash,
-        hash: hashOf(prevHash, row),
-      },
-    })
+    const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v))
+    const $ = (i: number): string => `$${first + i}`
+    return {
+      sql: `audit_append(${$(0)}::uuid, ${$(1)}::timestamptz, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}::jsonb, ${$(6)}::jsonb, ${$(7)}, ${$(8)})`,
+      values: [row.id, row.at, row.actor, row.action, row.target, json(row.before), json(row.after), row.requestId, bodyOf(row)],
+    }
   }
 
   async list (prisma: Prisma, { limit, cursor, target }: { limit: number, cursor?: string | undefined, target?: string | undefined }):

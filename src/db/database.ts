@@ -26,6 +26,21 @@ export interface Database {
   close: () => Promise<void>
 }
 
+/**
+ * @prisma/adapter-pg runs a migration script by splitting it at every ';', which breaks a function body (or a
+ * comment) holding one. PostgreSQL's simple query protocol takes the whole script and runs its statements in
+ * order, as `prisma migrate deploy` and PGlite's exec do.
+ */
+class MigrationPg extends PrismaPg {
+  override async connect (): ReturnType<PrismaPg['connect']> {
+    const adapter = await super.connect()
+    const pool = adapter.underlyingDriver() as { query: (sql: string) => Promise<unknown> }
+    const converted = adapter as unknown as { onError: (e: unknown) => never }
+    adapter.executeScript = async (script: string) => { await pool.query(script).catch((e: unknown) => converted.onError(e)) }
+    return adapter
+  }
+}
+
 export function targetFrom (config: { DATABASE_URL?: string | undefined, DATA_DIR: string }): DatabaseTarget {
   if (config.DATABASE_URL) return { kind: 'postgres', url: config.DATABASE_URL }
   return { kind: 'pglite', dir: join(config.DATA_DIR, 'pglite') }
@@ -33,10 +48,10 @@ export function targetFrom (config: { DATABASE_URL?: string | undefined, DATA_DI
 
 export async function openDatabase (target: DatabaseTarget): Promise<Database> {
   if (target.kind === 'postgres') {
-    const adapter = (): PrismaPg => new PrismaPg({ connectionString: target.url, max: 10, connectionTimeoutMillis: 5000 })
-    const prisma = new PrismaClient({ adapter: adapter() })
+    const options = { connectionString: target.url, max: 10, connectionTimeoutMillis: 5000 }
+    const prisma = new PrismaClient({ adapter: new PrismaPg(options) })
     await prisma.$connect()
-    return { kind: 'postgres', prisma, migrationAdapter: adapter, close: () => prisma.$disconnect() }
+    return { kind: 'postgres', prisma, migrationAdapter: () => new MigrationPg(options), close: () => prisma.$disconnect() }
   }
   if (target.kind === 'pglite') mkdirSync(target.dir, { recursive: true, mode: 0o700 })
   // PGlite is one embedded connection: the Prisma client and the schema engine share it.

@@ -46,3 +46,19 @@ t.test('list pages newest first with a cursor', async (t) => {
   t.same(next.events.map((e) => e.target), ['thing:1', 'thing:0'])
   t.equal(next.next_cursor, null)
 })
+
+t.test('concurrent appends, in transactions and in single statements, still form one chain', async (t) => {
+  const { db } = await testDatabase(t)
+  const log = new AuditLog(new TestClock())
+  const who = { actor: 'test' }
+  await Promise.all(Array.from({ length: 24 }, (_, i) => i % 2 === 0
+    ? db.prisma.$transaction((tx) => log.append(tx, who, { action: 'thing.change', target: `thing:${i}`, after: { i } }))
+    : (() => {
+        // A change and its event in one statement, as certificate issuance writes them.
+        const call = log.appendCall(who, { action: 'thing.change', target: `thing:${i}`, after: { i, at: new Date(0) } }, 1)
+        return db.prisma.$queryRawUnsafe(`SELECT ${call.sql}`, ...call.values)
+      })()))
+  t.same(await log.verify(db.prisma, 5), { ok: true, events: 24 })
+  const hashes = await db.prisma.auditEvent.findMany({ select: { prevHash: true } })
+  t.equal(new Set(hashes.map((h) => h.prevHash)).size, 24, 'no two events link to the same predecessor')
+})
