@@ -9,6 +9,8 @@ import { X509Certificate } from 'node:crypto'
 import clientCertificate from './plugins/client-certificate.js'
 import guard from './plugins/guard.js'
 import adminRoutes from './routes/admin/admin.js'
+import adminEventRoutes from './routes/admin/events.js'
+import participantEventRoutes from './routes/mtls/events.js'
 import participantRoutes from './routes/mtls/participant.js'
 import tokenRoutes from './routes/mtls/token.js'
 import discoveryRoutes from './routes/public/discovery.js'
@@ -114,5 +116,7 @@ export async function buildMtlsApp (config: Config, services: Services, options:
   await app.register(participantRoutes)
   await app.register(adminRoutes)
   await registerProtectedProfiles(app)
+  await app.register(participantEventRoutes)
+  await app.register(adminEventRoutes)
   return app
 }

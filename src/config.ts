@@ -57,6 +57,13 @@ export const environmentSchema = z.object({
   PORTAL_OPERATOR_EMAIL: z.email().default('operator@example.org'),
   PORTAL_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
+  // Push delivery of events (RFC 8935); see README "Events".
+  EVENTS_ALLOW_PRIVATE_TARGETS: bool.default(false),
+  EVENTS_RETRY_SECONDS: seconds.default(24 * 3600),
+  EVENTS_BACKOFF_MAX_SECONDS: seconds.default(3600),
+  EVENTS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  EVENTS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  EVENTS_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
 })
 
 export type Environment = z.infer<typeof environmentSchema>

@@ -43,6 +43,7 @@ export async function serve (config: Config, opts: { prepared?: boolean } = {}):
   const mtlsApp = await buildMtlsApp(config, services)
   await publicApp.listen({ host: config.HOST, port: config.PUBLIC_PORT })
   await mtlsApp.listen({ host: config.HOST, port: config.MTLS_PORT })
+  services.delivery.start()
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST
   const portOf = (app: App): number => { const a = app.server.address(); return typeof a === 'object' && a ? a.port : 0 }
   return {
@@ -52,7 +53,7 @@ export async function serve (config: Config, opts: { prepared?: boolean } = {}):
     init,
     urls: { public: `http://${host}:${portOf(publicApp)}`, mtls: `https://${host}:${portOf(mtlsApp)}` },
     // Listeners first (in-flight requests finish), then the services and the database they used.
-    close: async () => { await Promise.all([publicApp.close(), mtlsApp.close()]); services.close(); await db.close() },
+    close: async () => { await Promise.all([publicApp.close(), mtlsApp.close()]); await services.delivery.stop(); services.close(); await db.close() },
   }
 }
 

@@ -4,6 +4,8 @@ import { TokenService } from './auth/tokens.js'
 import type { Clock } from './clock.js'
 import type { Config } from './config.js'
 import type { Database } from './db/database.js'
+import { EventDelivery } from './events/delivery.js'
+import { EventSubscriptions } from './events/subscriptions.js'
 import { loadMasterKey } from './keys/master-key.js'
 import { SigningKeys } from './keys/signing-keys.js'
 import { KeyVault } from './keys/vault.js'
@@ -39,6 +41,9 @@ export interface Services {
   /** Ecosystem wire formats (ECOSYSTEM_PROFILES): views over the registry. */
   profiles: Profiles
   portal: PortalServices
+  events: EventSubscriptions
+  /** Push delivery of events; the server starts it (CLI commands and most tests do not). */
+  delivery: EventDelivery
   /** undefined when ready, otherwise why not. */
   readiness: () => string | undefined
   close: () => void
@@ -74,6 +79,7 @@ export async function createServices (config: Config, db: Database, clock: Clock
   const profiles: Profiles = {
     ...(on.has('obbr') ? { obbr: new ObbrProfile({ prisma, clock, keys, authority, ssa, config }) } : {}),
   }
+  const delivery = new EventDelivery({ prisma, clock, keys, config })
   return {
     config, db, clock, audit, vault, keys, authority, documents,
     organisations: new Organisations(registry),
@@ -84,7 +90,9 @@ export async function createServices (config: Config, db: Database, clock: Clock
     ssa,
     profiles,
     portal: portalServices(config, prisma, audit, clock),
+    events: new EventSubscriptions({ prisma, audit, clock, keys, config }),
+    delivery,
     readiness: () => (keys.ready ? undefined : 'signing keys not loaded'),
-    close: () => documents.stop(),
+    close: () => { documents.stop(); void delivery.stop() },
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Prisma, Tx } from '../db/database.js'
+import { recordEvents } from '../events/outbox.js'
 import { canonicalJson } from './canonical.js'
 
 /** Who asked for a change, and under which request id: every service call that changes state takes one. */
@@ -55,6 +56,8 @@ export class AuditLog {
   async append (tx: Tx, who: Actor, entry: AuditEntry): Promise<void> {
     const call = this.appendCall(who, entry, 1)
     await tx.$queryRawUnsafe(`SELECT ${call.sql}`, ...call.values)
+    // Every change passes through here: the events it announces share its transaction (the outbox).
+    await recordEvents(tx, entry, call.values[1] as Date)
   }
 
   /**

@@ -3,9 +3,11 @@ export const scopes = {
   read: 'directory:read',
   software: 'directory:software',
   admin: 'directory:admin',
+  /** Subscribe to change events and read the event feed (RFC 8935/8936). */
+  events: 'directory:events',
 } as const
 
 export type Scope = typeof scopes[keyof typeof scopes]
 
-export const participantScopes: Scope[] = [scopes.read, scopes.software]
-export const operatorScopes: Scope[] = [scopes.read, scopes.software, scopes.admin]
+export const participantScopes: Scope[] = [scopes.read, scopes.software, scopes.events]
+export const operatorScopes: Scope[] = [scopes.read, scopes.software, scopes.events, scopes.admin]
