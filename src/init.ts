@@ -40,7 +40,8 @@ export async function initDirectory (config: Config, db: Database, clock: Clock,
   messages.push(operator ? `created the operator client ${operator}; credentials in ${join(config.DATA_DIR, 'operator')}/` : 'the operator client exists: unchanged')
   const link = config.PORTAL_ENABLED ? await ensurePortalOperator(config, db, clock, audit, who) : undefined
   if (link) messages.push(`first operator (${config.PORTAL_OPERATOR_EMAIL}) one-time setup link, valid until ${link.expires_at.toISOString()}:\n            ${link.setup_url}`)
-  return { messages, changed: ca.created || ca.issuingReissued || ca.tlsIssued || operator !== undefined || link !== undefined }
+  // A fresh setup link is access for the person at the console, not a change to the directory's state.
+  return { messages, changed: ca.created || ca.issuingReissued || ca.tlsIssued || operator !== undefined }
 }
 
 /**
