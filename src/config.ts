@@ -4,6 +4,7 @@ import { z } from 'zod'
 const port = z.coerce.number().int().min(0).max(65535)
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
 const seconds = z.coerce.number().int().positive()
+const millis = z.coerce.number().int().min(100).max(600_000)
 const base64Key = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
 
@@ -20,6 +21,13 @@ export const environmentSchema = z.object({
   DIRECTORY_MASTER_KEY: base64Key.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  // Bounds on every database call (PostgreSQL; transactions on PGlite too), so a frozen or unreachable
+  // database turns into a 503 within seconds instead of a request that hangs. See README "Configuration".
+  DB_CONNECT_TIMEOUT_MS: millis.default(3000),
+  DB_STATEMENT_TIMEOUT_MS: millis.default(5000),
+  DB_TRANSACTION_MAX_WAIT_MS: millis.default(3000),
+  DB_TRANSACTION_TIMEOUT_MS: millis.default(5000),
+  READY_TIMEOUT_MS: millis.default(1000),
   CACHE_MAX_AGE: seconds.default(60),
   CERT_VALIDITY_DAYS: z.coerce.number().int().min(1).max(825).default(397),
   CRL_VALIDITY_SECONDS: seconds.default(24 * 3600),

@@ -10,11 +10,26 @@ export type Prisma = InstanceType<typeof PrismaClient>
 /** The client inside `$transaction(async (tx) => …)`. */
 export type Tx = Parameters<Extract<Parameters<Prisma['$transaction']>[0], (tx: never) => unknown>>[0]
 
-export type DatabaseTarget =
+export type DatabaseTarget = (
   | { kind: 'postgres', url: string }
   | { kind: 'pglite', dir: string }
   /** In memory; optionally started from a data-dir dump (tests clone a migrated template). */
   | { kind: 'memory', loadDataDir?: Blob }
+) & { limits?: Partial<DatabaseLimits> }
+
+/**
+ * Bounds on database calls, in milliseconds: taking a connection from the pool (or opening one), one
+ * statement, waiting to start a transaction, and a whole transaction. A frozen or unreachable server then
+ * fails the request within seconds (a 503), and the pool recovers by itself when the server is back.
+ */
+export interface DatabaseLimits {
+  connectTimeoutMs: number
+  statementTimeoutMs: number
+  transactionMaxWaitMs: number
+  transactionTimeoutMs: number
+}
+
+export const defaultLimits: DatabaseLimits = { connectTimeoutMs: 3000, statementTimeoutMs: 5000, transactionMaxWaitMs: 3000, transactionTimeoutMs: 5000 }
 
 export interface Database {
   readonly kind: DatabaseTarget['kind']
@@ -41,17 +56,59 @@ class MigrationPg extends PrismaPg {
   }
 }
 
-export function targetFrom (config: { DATABASE_URL?: string | undefined, DATA_DIR: string }): DatabaseTarget {
-  if (config.DATABASE_URL) return { kind: 'postgres', url: config.DATABASE_URL }
-  return { kind: 'pglite', dir: join(config.DATA_DIR, 'pglite') }
+/**
+ * adapter-pg hands a transaction's connection back to the pool even when a statement in it failed on the
+ * client side (query_timeout while the server was frozen): that connection is still inside the aborted
+ * transaction, or still busy with the old statement, and every later user gets 25P02 or a stale answer.
+ * A transaction that saw any error gives its connection back as broken, so the pool destroys it.
+ */
+class BoundedPg extends PrismaPg {
+  override async connect (): ReturnType<PrismaPg['connect']> {
+    const adapter = await super.connect()
+    const start = adapter.startTransaction.bind(adapter)
+    adapter.startTransaction = async (isolationLevel) => {
+      const tx = await start(isolationLevel)
+      const internals = tx as unknown as { client: { release: (err?: Error | boolean) => void }, onError: (e: unknown) => never }
+      let failed: Error | undefined
+      const onError = internals.onError.bind(tx)
+      internals.onError = (e: unknown) => { failed ??= e instanceof Error ? e : new Error(String(e)); return onError(e) }
+      const release = internals.client.release.bind(internals.client)
+      internals.client.release = (err?: Error | boolean) => release(err ?? failed)
+      return tx
+    }
+    return adapter
+  }
+}
+
+export function targetFrom (config: {
+  DATABASE_URL?: string | undefined, DATA_DIR: string,
+  DB_CONNECT_TIMEOUT_MS?: number, DB_STATEMENT_TIMEOUT_MS?: number, DB_TRANSACTION_MAX_WAIT_MS?: number, DB_TRANSACTION_TIMEOUT_MS?: number,
+}): DatabaseTarget {
+  const limits: Partial<DatabaseLimits> = {
+    ...(config.DB_CONNECT_TIMEOUT_MS ? { connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS } : {}),
+    ...(config.DB_STATEMENT_TIMEOUT_MS ? { statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS } : {}),
+    ...(config.DB_TRANSACTION_MAX_WAIT_MS ? { transactionMaxWaitMs: config.DB_TRANSACTION_MAX_WAIT_MS } : {}),
+    ...(config.DB_TRANSACTION_TIMEOUT_MS ? { transactionTimeoutMs: config.DB_TRANSACTION_TIMEOUT_MS } : {}),
+  }
+  if (config.DATABASE_URL) return { kind: 'postgres', url: config.DATABASE_URL, limits }
+  return { kind: 'pglite', dir: join(config.DATA_DIR, 'pglite'), limits }
 }
 
 export async function openDatabase (target: DatabaseTarget): Promise<Database> {
+  const limits = { ...defaultLimits, ...target.limits }
+  const transactionOptions = { maxWait: limits.transactionMaxWaitMs, timeout: limits.transactionTimeoutMs }
   if (target.kind === 'postgres') {
-    const options = { connectionString: target.url, max: 10, connectionTimeoutMillis: 5000 }
-    const prisma = new PrismaClient({ adapter: new PrismaPg(options) })
+    const options = {
+      connectionString: target.url, max: 10, connectionTimeoutMillis: limits.connectTimeoutMs,
+      // The server cancels a long statement (57014); the client gives up a little later when the server
+      // cannot even do that (frozen), and the pool destroys that connection.
+      statement_timeout: limits.statementTimeoutMs, query_timeout: limits.statementTimeoutMs + 500,
+    }
+    const prisma = new PrismaClient({ adapter: new BoundedPg(options), transactionOptions })
     await prisma.$connect()
-    return { kind: 'postgres', prisma, migrationAdapter: () => new MigrationPg(options), close: () => prisma.$disconnect() }
+    // Migrations may run long statements: only the connection is bounded.
+    const migration = { connectionString: target.url, connectionTimeoutMillis: limits.connectTimeoutMs }
+    return { kind: 'postgres', prisma, migrationAdapter: () => new MigrationPg(migration), close: () => prisma.$disconnect() }
   }
   if (target.kind === 'pglite') mkdirSync(target.dir, { recursive: true, mode: 0o700 })
   // PGlite is one embedded connection: the Prisma client and the schema engine share it.
@@ -59,7 +116,7 @@ export async function openDatabase (target: DatabaseTarget): Promise<Database> {
     ? new PGlite(target.dir)
     : new PGlite(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {})
   await pglite.waitReady
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) })
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions })
   return {
     kind: target.kind,
     prisma,

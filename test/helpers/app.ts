@@ -72,7 +72,7 @@ async function readOperator (dir: string): Promise<Operator> {
  * The real directory on its own migrated database: init (CA, keys, operator), services, and both
  * listeners on 127.0.0.1 ephemeral ports with real TLS.
  */
-export async function buildTestApp (t: Teardown, env: Record<string, string> = {}, opts: { db?: { db: Database, url?: string }, publicRoutes?: (app: App) => void } = {}): Promise<TestApp> {
+export async function buildTestApp (t: Teardown, env: Record<string, string> = {}, opts: { db?: { db: Database, url?: string, fresh?: boolean }, publicRoutes?: (app: App) => void } = {}): Promise<TestApp> {
   const [publicPort, mtlsPort] = [await freePort(), await freePort()]
   const dataDir = await mkdtemp(join(tmpdir(), 'directory-test-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
@@ -96,8 +96,8 @@ export async function buildTestApp (t: Teardown, env: Record<string, string> = {
   await mtlsApp.listen({ host: '127.0.0.1', port: mtlsPort })
   t.teardown(() => Promise.all([app.close(), mtlsApp.close()]))
   // init writes the operator's credentials once per database: a second instance on a shared
-  // database has none of its own.
-  const operator = opts.db ? undefined : await readOperator(join(dataDir, 'operator'))
+  // database has none of its own (`fresh`: a database of the test's own, initialised here).
+  const operator = opts.db && !opts.db.fresh ? undefined : await readOperator(join(dataDir, 'operator'))
   return {
     app, mtlsApp, publicUrl: config.DIRECTORY_ISSUER, mtlsUrl: config.MTLS_BASE_URL, services, db, config, clock, logs, dataDir,
     get operator (): Operator {

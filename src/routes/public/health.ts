@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { App } from '../../app.js'
-import { sendProblem } from '../../plugins/errors.js'
+import { render, sendProblem } from '../../plugins/errors.js'
 import { Unavailable } from '../../errors.js'
 import { pendingMigrations } from '../../db/migrations.js'
 
@@ -20,13 +20,22 @@ export default async function healthRoutes (app: App): Promise<void> {
     },
     logLevel: 'warn',
   }, async (request, reply) => {
-    const { db, readiness } = app.services
+    const { db, readiness, config } = app.services
+    // A frozen database must not hold the probe: answer not-ready within READY_TIMEOUT_MS.
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), config.READY_TIMEOUT_MS) })
     try {
-      const pending = await pendingMigrations(db)
+      const pending = await Promise.race([pendingMigrations(db), late])
+      if (pending === 'late') {
+        request.log.warn({ timeout_ms: config.READY_TIMEOUT_MS }, 'readiness: database did not answer in time')
+        return render(request, reply, Unavailable(`database did not answer within ${config.READY_TIMEOUT_MS} ms`))
+      }
       if (pending.length > 0) return sendProblem(reply, Unavailable(`migrations not applied: ${pending.join(', ')}`))
     } catch (err) {
       request.log.warn({ err }, 'readiness: database unreachable')
-      return sendProblem(reply, Unavailable('database unreachable'))
+      return render(request, reply, Unavailable('database unreachable'))
+    } finally {
+      clearTimeout(timer)
     }
     const notReady = readiness()
     if (notReady) return sendProblem(reply, Unavailable(notReady))
