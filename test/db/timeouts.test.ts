@@ -12,7 +12,7 @@ import { clusterUnavailable, startCluster } from '../helpers/pg-cluster.js'
 // answer is 503 with Retry-After, and the directory recovers by itself when the database answers again.
 const why = clusterUnavailable()
 if (why) {
-  t.skip(`a throw-away PostgreSQL cluster is needed: ${why}`)
+  t.plan(0, `a throw-away PostgreSQL cluster is needed: ${why}`)
 } else {
   const cluster = await startCluster(t)
   const env = { DB_CONNECT_TIMEOUT_MS: '1000', DB_STATEMENT_TIMEOUT_MS: '1500', DB_TRANSACTION_MAX_WAIT_MS: '1000', DB_TRANSACTION_TIMEOUT_MS: '3000', READY_TIMEOUT_MS: '1000' }
