@@ -18,6 +18,7 @@ import { SoftwareStatements } from './registry/software-statements.js'
 import { SsaService } from './ssa/ssa-service.js'
 import type { Profiles } from './profiles/index.js'
 import { ObbrProfile } from './profiles/obbr/service.js'
+import { OrganisationContacts } from './portal/contacts.js'
 import { Passkeys } from './portal/passkeys.js'
 import { PortalSessions } from './portal/sessions.js'
 import { PortalUsers } from './portal/users.js'
@@ -49,7 +50,7 @@ export interface Services {
   close: () => void
 }
 
-export interface PortalServices { users: PortalUsers, sessions: PortalSessions, passkeys: Passkeys }
+export interface PortalServices { users: PortalUsers, sessions: PortalSessions, passkeys: Passkeys, contacts: OrganisationContacts }
 
 /** The portal's people, sessions and passkeys; the relying party is the directory's public origin. */
 export function portalServices (config: Config, prisma: Database['prisma'], audit: AuditLog, clock: Clock): PortalServices {
@@ -58,6 +59,7 @@ export function portalServices (config: Config, prisma: Database['prisma'], audi
     users: new PortalUsers({ prisma, audit, clock, portalUrl: `${config.DIRECTORY_ISSUER}/portal`, setupLinkTtl: config.PORTAL_SETUP_LINK_TTL }),
     sessions: new PortalSessions({ prisma, audit, clock, idleSeconds: config.PORTAL_SESSION_IDLE_SECONDS, lifetimeSeconds: config.PORTAL_SESSION_LIFETIME_SECONDS }),
     passkeys: new Passkeys({ prisma, audit, clock, origin, rpId: new URL(origin).hostname, rpName: 'Ecosystem Directory' }),
+    contacts: new OrganisationContacts({ prisma, audit }),
   }
 }
 

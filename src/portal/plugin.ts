@@ -12,6 +12,10 @@ import type { Session } from './sessions.js'
 import type { PortalUserView } from './users.js'
 import authApi from './routes/auth-api.js'
 import authPages from './pages/auth-pages.js'
+import directoryPages from './pages/directory-pages.js'
+import organisationPages from './pages/organisation-pages.js'
+import softwarePages from './pages/software-pages.js'
+import registryApi from './routes/registry-api.js'
 
 export interface PortalRequestState { session: Session, user: PortalUserView }
 
@@ -84,6 +88,7 @@ export default async function portal (app: App): Promise<void> {
   await app.register(assets)
   await app.register(async (api) => {
     await api.register(authApi)
+    await api.register(registryApi)
   }, { prefix: '/portal/api' })
 
   await app.register(async (pages) => {
@@ -97,6 +102,9 @@ export default async function portal (app: App): Promise<void> {
       return reply.code(status).type('text/html; charset=utf-8').send(errorPage(title, detail))
     })
     await pages.register(authPages)
+    await pages.register(organisationPages)
+    await pages.register(softwarePages)
+    await pages.register(directoryPages)
   }, { prefix: '/portal' })
 }
 

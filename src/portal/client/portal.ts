@@ -168,6 +168,15 @@ document.addEventListener('click', (event) => {
   if (source) void navigator.clipboard.writeText(source.textContent ?? '').then(() => { el.textContent = 'Copied' })
 })
 
+// A CSR from a file: read into the text box the form sends (the file itself never leaves as a file).
+document.addEventListener('change', (event) => {
+  const input = event.target as HTMLInputElement
+  if (input.type !== 'file' || !input.dataset.into) return
+  const file = input.files?.[0]
+  const target = document.getElementById(input.dataset.into) as HTMLTextAreaElement | null
+  if (file && target) void file.text().then((text) => { target.value = text })
+})
+
 // A typed confirmation: the button stays disabled until the text matches (the server checks it too).
 document.addEventListener('input', (event) => {
   const input = event.target as HTMLInputElement
