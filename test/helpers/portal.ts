@@ -73,7 +73,8 @@ export async function screenshot (page: Page, name: string): Promise<void> {
 /** A JSON call from inside the page, as its script makes them (same origin, the session cookie, the CSRF header unless left out). */
 export async function pageFetch (page: Page, method: string, url: string, body?: unknown, opts: { csrf?: boolean } = {}): Promise<{ status: number, json: any }> {
   return page.evaluate(async ({ method, url, body, csrf }) => {
-    const token = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? ''
+    // Runs in the page (tests have no DOM types).
+    const token: string = (globalThis as any).document.querySelector('meta[name="csrf-token"]')?.content ?? ''
     const res = await fetch(url, {
       method, credentials: 'same-origin',
       headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(csrf ? { 'x-csrf-token': token } : {}) },
