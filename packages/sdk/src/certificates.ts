@@ -177,7 +177,7 @@ export async function verifyClientCertificate(
   const der = await queryOcsp(url, request, options);
   const ocsp = verifyOcspResponse(der, request, issuer, {
     now,
-    clockToleranceSeconds: options.clockToleranceSeconds ?? 60,
+    clockTolerance: options.clockToleranceSeconds ?? 60,
     ...(options.requireNonce !== undefined ? { requireNonce: options.requireNonce } : {}),
   });
   if (ocsp.status === 'revoked' && (options.rejectRevoked ?? true)) {

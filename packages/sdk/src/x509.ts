@@ -1,6 +1,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { CertificateVerificationError } from './errors.js';
-import { child, contextTag, decodeOid, decodeTime, parseDer, TAG, type DerNode } from './der.js';
+import type { OctetString } from '@peculiar/asn1-schema';
+import { AuthorityInfoAccessSyntax, Certificate, ExtendedKeyUsage, KeyUsage } from '@peculiar/asn1-x509';
+import { decodeDer, DerError, encodeDer } from './asn1.js';
 
 /**
  * The parts of an X.509 certificate (RFC 5280 §4.1) that node:crypto's X509Certificate does not expose as bytes:
@@ -62,33 +64,25 @@ export function x5tS256(cert: string | Buffer | X509Certificate): string {
 
 export function parseCertificateFields(der: Buffer): CertificateFields {
   try {
-    const certificate = parseDer(der);
-    const tbs = child(certificate, 0, TAG.SEQUENCE, 'tbsCertificate');
-    let i = tbs.children[0]?.tag === contextTag(0, true) ? 1 : 0;
-    const serial = child(tbs, i, TAG.INTEGER, 'serialNumber');
-    i += 2; // serialNumber, signature
-    const issuer = child(tbs, i, TAG.SEQUENCE, 'issuer');
-    const validity = child(tbs, i + 1, TAG.SEQUENCE, 'validity');
-    const subject = child(tbs, i + 2, TAG.SEQUENCE, 'subject');
-    const spki = child(tbs, i + 3, TAG.SEQUENCE, 'subjectPublicKeyInfo');
-    const keyBits = child(spki, 1, TAG.BIT_STRING, 'subjectPublicKey');
+    const certificate = decodeDer(der, Certificate, 'certificate');
+    const tbs = certificate.tbsCertificate;
+    const serial = Buffer.from(tbs.serialNumber);
+    // RFC 5280 §4.1.2.2: a positive INTEGER of at most 20 octets.
+    if (serial[0]! & 0x80 || serial.length > 21) throw new DerError('serialNumber is negative or longer than 20 octets');
     const extensions = new Map<string, { critical: boolean; value: Buffer }>();
-    const extsWrapper = tbs.children.find((c) => c.tag === contextTag(3, true));
-    for (const ext of extsWrapper?.children[0]?.children ?? []) {
-      const id = decodeOid(ext.children[0]!);
-      const critical = ext.children.length === 3 && ext.children[1]!.tag === TAG.BOOLEAN && ext.children[1]!.value[0] !== 0;
-      const value = ext.children[ext.children.length - 1]!;
-      if (value.tag !== TAG.OCTET_STRING) throw new Error(`extension ${id}: extnValue is not an OCTET STRING`);
-      extensions.set(id, { critical, value: value.value });
+    for (const extension of tbs.extensions ?? []) {
+      if (extensions.has(extension.extnID)) throw new DerError(`extension ${extension.extnID} appears twice`); // §4.2
+      extensions.set(extension.extnID, { critical: extension.critical, value: octets(extension.extnValue) });
     }
     return {
       der,
-      serial: serial.value,
-      issuerDer: issuer.raw,
-      subjectDer: subject.raw,
-      publicKeyBits: keyBits.value.subarray(1),
-      notBefore: decodeTime(validity.children[0]!),
-      notAfter: decodeTime(validity.children[1]!),
+      serial,
+      // Strict DER makes the re-encoding byte-identical to what the certificate carries (and what CertID hashes).
+      issuerDer: encodeDer(tbs.issuer),
+      subjectDer: encodeDer(tbs.subject),
+      publicKeyBits: Buffer.from(tbs.subjectPublicKeyInfo.subjectPublicKey),
+      notBefore: tbs.validity.notBefore.getTime(),
+      notAfter: tbs.validity.notAfter.getTime(),
       extensions,
     };
   } catch (cause) {
@@ -96,32 +90,30 @@ export function parseCertificateFields(der: Buffer): CertificateFields {
   }
 }
 
+function octets(value: OctetString): Buffer {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
 /** OCSP responder URLs from the Authority Information Access extension (RFC 5280 §4.2.2.1). */
 export function ocspUrls(fields: CertificateFields): string[] {
   const aia = fields.extensions.get(OID.authorityInfoAccess);
   if (aia === undefined) return [];
-  const urls: string[] = [];
-  for (const description of parseDer(aia.value).children) {
-    const [method, location] = description.children as [DerNode, DerNode];
-    // accessLocation is a GeneralName; uniformResourceIdentifier is [6] IMPLICIT IA5String.
-    if (decodeOid(method) === OID.ocspAccessMethod && location.tag === contextTag(6, false)) {
-      urls.push(location.value.toString('latin1'));
-    }
-  }
-  return urls;
+  return decodeDer(aia.value, AuthorityInfoAccessSyntax, 'authorityInfoAccess')
+    .filter((d) => d.accessMethod === OID.ocspAccessMethod && d.accessLocation.uniformResourceIdentifier !== undefined)
+    .map((d) => d.accessLocation.uniformResourceIdentifier!);
 }
 
 /** Extended key usage OIDs (RFC 5280 §4.2.1.12), or undefined when the extension is absent (any purpose). */
 export function extendedKeyUsage(fields: CertificateFields): string[] | undefined {
   const eku = fields.extensions.get(OID.extKeyUsage);
-  return eku === undefined ? undefined : parseDer(eku.value).children.map(decodeOid);
+  return eku === undefined ? undefined : [...decodeDer(eku.value, ExtendedKeyUsage, 'extKeyUsage')];
 }
 
 /** Whether the key usage extension (RFC 5280 §4.2.1.3), when present, asserts the given bit. */
 export function keyUsageAllows(fields: CertificateFields, bit: number): boolean {
   const ku = fields.extensions.get(OID.keyUsage);
   if (ku === undefined) return true;
-  const bits = parseDer(ku.value).value.subarray(1);
+  const bits = new Uint8Array(decodeDer(ku.value, KeyUsage, 'keyUsage').value);
   const byte = bits[Math.floor(bit / 8)] ?? 0;
   return (byte & (0x80 >> (bit % 8))) !== 0;
 }

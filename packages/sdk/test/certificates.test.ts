@@ -166,6 +166,11 @@ t.test('OCSP', async (t) => {
       responder.tamper = tamper;
       await refused(t, client.certPem, 'ERR_OCSP_RESPONSE', ocsp);
     }
+    for (const tamper of ['month-13', 'long-length'] as const) {
+      responder.tamper = tamper;
+      const error = await refused(t, client.certPem, 'ERR_OCSP_RESPONSE', ocsp);
+      t.match(error.message, tamper === 'month-13' ? /not a calendar date/ : /not the DER encoding/, `${tamper}: refused as not DER`);
+    }
     responder.tamper = 'serial';
     const mismatch = await refused(t, client.certPem, 'ERR_OCSP_RESPONSE', ocsp);
     t.match(mismatch.message, /CertID/);

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { contextTag, encodeSequence, parseDer } from '../../src/der.js';
+import { OCSPRequest } from '@peculiar/asn1-ocsp';
+import { AsnConvert } from '@peculiar/asn1-schema';
 
 const execFileAsync = promisify(execFile);
 
@@ -20,7 +21,7 @@ export interface OcspResponderControl {
   /** byKey ResponderID (`-resp_key_id`) instead of byName. */
   byKey: boolean;
   /** Damage to apply: flip the request nonce, alter the signed data, answer garbage or an HTTP error. */
-  tamper: 'none' | 'nonce' | 'signed-data' | 'http-500' | 'garbage' | 'try-later' | 'wrong-content-type' | 'drop-nonce' | 'serial';
+  tamper: 'none' | 'nonce' | 'signed-data' | 'http-500' | 'garbage' | 'try-later' | 'wrong-content-type' | 'drop-nonce' | 'serial' | 'month-13' | 'long-length';
   requests: number;
   close(): Promise<void>;
 }
@@ -71,16 +72,18 @@ export async function startOcspResponder(options: {
         }
         if (control.tamper === 'drop-nonce') {
           // Re-encode the request without its requestExtensions, so openssl has no nonce to echo.
-          const request = parseDer(body);
-          const tbs = request.children[0]!;
-          body = encodeSequence(encodeSequence(...tbs.children.filter((c) => c.tag !== contextTag(2, true)).map((c) => c.raw)));
+          const request = AsnConvert.parse(body, OCSPRequest);
+          delete request.tbsRequest.requestExtensions;
+          body = Buffer.from(AsnConvert.serialize(request));
         }
         if (control.tamper === 'serial') {
           // Ask about a neighbouring serial: the answer is well signed and echoes the nonce, but names another CertID.
-          body = Buffer.from(body);
-          const serial = parseDer(body).children[0]!.children[0]!.children[0]!.children[0]!.children[3]!;
-          const last = serial.raw.byteOffset - body.byteOffset + serial.raw.length - 1;
-          body[last] = body[last]! ^ 0x01;
+          const request = AsnConvert.parse(body, OCSPRequest);
+          const certId = request.tbsRequest.requestList[0]!.reqCert;
+          const serial = new Uint8Array(certId.serialNumber.slice(0));
+          serial[serial.length - 1] = serial[serial.length - 1]! ^ 0x01;
+          certId.serialNumber = serial.buffer;
+          body = Buffer.from(AsnConvert.serialize(request));
         }
         counter += 1;
         const reqPath = join(work, `req-${counter}.der`);
@@ -99,6 +102,17 @@ export async function startOcspResponder(options: {
           response = Buffer.from(response);
           const digit = at + 2 + 13;
           response[digit] = response[digit] === 0x30 ? 0x31 : 0x30;
+        }
+        if (control.tamper === 'month-13') {
+          // producedAt's month digits become 13: a time the Date type would roll over into January.
+          const at = response.indexOf(Buffer.from([0x18, 0x0f]));
+          response = Buffer.from(response);
+          response.write('13', at + 2 + 4, 'latin1');
+        }
+        if (control.tamper === 'long-length') {
+          // The outer SEQUENCE's length in a longer form than needed (BER, not DER); nothing signed changes.
+          if (response[1] !== 0x82) throw new Error('expected a two-octet length');
+          response = Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), response.subarray(2)]);
         }
         res.writeHead(200, {
           'content-type': control.tamper === 'wrong-content-type' ? 'text/plain' : 'application/ocsp-response',
