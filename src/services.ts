@@ -19,6 +19,7 @@ import { SsaService } from './ssa/ssa-service.js'
 import type { Profiles } from './profiles/index.js'
 import { ObbrProfile } from './profiles/obbr/service.js'
 import { OrganisationContacts } from './portal/contacts.js'
+import { UkProfile } from './profiles/uk/service.js'
 import { Passkeys } from './portal/passkeys.js'
 import { PortalSessions } from './portal/sessions.js'
 import { PortalUsers } from './portal/users.js'
@@ -80,6 +81,7 @@ export async function createServices (config: Config, db: Database, clock: Clock
   const on = new Set(config.ECOSYSTEM_PROFILES)
   const profiles: Profiles = {
     ...(on.has('obbr') ? { obbr: new ObbrProfile({ prisma, clock, keys, authority, ssa, config }) } : {}),
+    ...(on.has('uk') ? { uk: new UkProfile({ prisma, clock, keys, authority, ssa, config }) } : {}),
   }
   const delivery = new EventDelivery({ prisma, clock, keys, config })
   return {
