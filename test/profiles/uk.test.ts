@@ -81,7 +81,7 @@ t.test('UK Open Banking profile: OBIE SSA and keystores as the Directory API 2.2
       authorisations: [{ member_state: 'GB', roles: ['AISP', 'PISP'] }, { member_state: 'IE', roles: ['AISP'] }],
     })
     t.match(payload.software_client_id, /^[0-9A-Za-z]{22}$/, 'Base62 GUID (22 chars)')
-    t.ok(payload.software_client_name.length <= 40, 'Max40Text')
+    t.ok(String(payload.software_client_name).length <= 40, 'Max40Text')
     t.type(payload.iat, 'number')
     t.type(payload.jti, 'string')
     t.notOk('software_client_uri' in payload, 'absent values are omitted')
