@@ -5,6 +5,7 @@ import { brotliCompress, constants, gzip } from 'node:zlib'
 const brotliAsync = promisify(brotliCompress)
 const gzipAsync = promisify(gzip)
 import type { Prisma } from '../db/database.js'
+import { databaseUnavailable } from '../db/errors.js'
 
 /** A serialized public document, ready to send: bytes, a strong ETag, and lazily compressed variants. */
 export class Document {
@@ -33,18 +34,32 @@ export class Document {
   }
 }
 
-export interface DocumentCacheOptions { pollMs?: number, maxEntries?: number }
+export interface DocumentCacheOptions {
+  pollMs?: number
+  maxEntries?: number
+  /** Told when a document is served from the last good copy because the database is away. */
+  onStale?: (key: string) => void
+}
 
 /**
  * Documents built once per registry version. Every registry change bumps a counter in the database
  * (same transaction); each instance polls it, so a change made anywhere is served everywhere within
  * one poll interval, and an unchanged document is answered — 304 included — from memory.
+ *
+ * stale-if-error (RFC 5861's idea, on the server): while the database is away, the last document built
+ * for a key is served as it was, so authorisation servers keep their trust anchors (participants, JWKS,
+ * keystores, CA bundle, last CRL) through an outage. Once one read has failed, requests do not wait for the
+ * database again until a poll finds it back.
  */
 export class DocumentCache {
   private current: bigint = -1n
   private stale = true
   private reading?: Promise<bigint> | undefined
   private readonly entries = new Map<string, Document>()
+  /** The last document built for each key, whatever its version: what an outage serves. */
+  private readonly lastGood = new Map<string, Document>()
+  private unavailable = false
+  private readonly onStale: ((key: string) => void) | undefined
   private readonly building = new Map<string, Promise<Document>>()
   private timer?: NodeJS.Timeout
   private readonly listeners: Array<() => unknown> = []
@@ -54,7 +69,11 @@ export class DocumentCache {
   constructor (private readonly prisma: Prisma, opts: DocumentCacheOptions = {}) {
     this.pollMs = opts.pollMs ?? 250
     this.maxEntries = opts.maxEntries ?? 10_000
+    this.onStale = opts.onStale
   }
+
+  /** True while the last version read failed because the database was away. */
+  get databaseAway (): boolean { return this.unavailable }
 
   start (): void {
     // Poll even when idle, so listeners (signing-key reload) hear of changes made elsewhere.
@@ -80,6 +99,7 @@ export class DocumentCache {
     if (!this.stale) return this.reading ?? Promise.resolve(this.current)
     this.stale = false
     const read: Promise<bigint> = this.prisma.counter.findUnique({ where: { name: 'registry' } }).then((row) => {
+      this.unavailable = false
       const v = row?.value ?? 0n
       if (v !== this.current) {
         const first = this.current === -1n
@@ -90,14 +110,35 @@ export class DocumentCache {
       return this.current
     }, (err: unknown) => {
       this.stale = true
+      if (databaseUnavailable(err)) this.unavailable = true
       throw err
     }).finally(() => { if (this.reading === read) this.reading = undefined })
     this.reading = read
     return read
   }
 
-  /** The cached document for `key`, rebuilt (once, however many requests wait) when the registry changed. */
+  /**
+   * The cached document for `key`, rebuilt (once, however many requests wait) when the registry changed;
+   * the last good one while the database is away.
+   */
   async get (key: string, build: () => Promise<{ body: Buffer | string, contentType: string, validUntil?: Date }>, now = new Date()): Promise<Document> {
+    const last = this.lastGood.get(key)
+    if (last && this.unavailable) {
+      // The poll keeps trying; this request does not wait for it.
+      this.onStale?.(key)
+      return last
+    }
+    try {
+      return await this.fresh(key, build, now)
+    } catch (err) {
+      const fallback = this.lastGood.get(key)
+      if (!fallback || !databaseUnavailable(err)) throw err
+      this.onStale?.(key)
+      return fallback
+    }
+  }
+
+  private async fresh (key: string, build: () => Promise<{ body: Buffer | string, contentType: string, validUntil?: Date }>, now: Date): Promise<Document> {
     const version = await this.version()
     const hit = this.entries.get(key)
     if (hit && hit.version === version && (!hit.validUntil || hit.validUntil > now)) return hit
@@ -110,6 +151,9 @@ export class DocumentCache {
         if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!)
         this.entries.set(key, doc)
       }
+      this.lastGood.delete(key)
+      if (this.lastGood.size >= this.maxEntries) this.lastGood.delete(this.lastGood.keys().next().value!)
+      this.lastGood.set(key, doc)
       return doc
     })().finally(() => this.building.delete(key))
     this.building.set(key, promise)

@@ -1,6 +1,9 @@
+import type { FastifyReply } from 'fastify'
 import { z } from 'zod'
 import type { App } from '../../app.js'
 import { NotFound } from '../../errors.js'
+import { databaseUnavailable } from '../../db/errors.js'
+import { retryAfterSeconds } from '../../plugins/errors.js'
 import { sendDocument } from '../send-document.js'
 
 /**
@@ -50,6 +53,18 @@ export default async function pkiRoutes (app: App): Promise<void> {
     return sendDocument(request, reply, doc, maxAge)
   })
 
+  // While the database is away the responder cannot know a status: RFC 6960 §2.3 tryLater, in OCSP's own format.
+  const ocspOrTryLater = async (der: Buffer, reply: FastifyReply): Promise<Buffer> => {
+    try {
+      return await authority.ocsp(der)
+    } catch (err) {
+      if (!databaseUnavailable(err)) throw err
+      reply.log.warn({ err }, 'OCSP: database unavailable, answering tryLater')
+      reply.code(503).header('retry-after', String(retryAfterSeconds))
+      return tryLater
+    }
+  }
+
   // OCSP bodies are DER: take them as bytes (RFC 6960 appendix A.1).
   app.addContentTypeParser('application/ocsp-request', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, (_req, body, done) => done(null, body))
 
@@ -59,7 +74,7 @@ export default async function pkiRoutes (app: App): Promise<void> {
   }, async (request, reply) => {
     const body = request.body
     const der = Buffer.isBuffer(body) ? body : Buffer.alloc(0)
-    return reply.type('application/ocsp-response').header('cache-control', 'no-store').send(await authority.ocsp(der))
+    return reply.type('application/ocsp-response').header('cache-control', 'no-store').send(await ocspOrTryLater(der, reply))
   })
 
   app.get('/pki/ocsp/*', {
@@ -68,9 +83,13 @@ export default async function pkiRoutes (app: App): Promise<void> {
     // RFC 6960 §A.1: url-encoding of base64 of the DER. Anything that does not decode is a malformed request, not
     // a server error; an empty DER makes the responder answer malformedRequest.
     const der = decodeOcspPath(request.params['*'])
-    return reply.type('application/ocsp-response').header('cache-control', `public, max-age=${Math.min(maxAge, 300)}`).send(await authority.ocsp(der))
+    const answer = await ocspOrTryLater(der, reply)
+    return reply.type('application/ocsp-response').header('cache-control', answer === tryLater ? 'no-store' : `public, max-age=${Math.min(maxAge, 300)}`).send(answer)
   })
 }
+
+/** OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED tryLater(3) } — no responseBytes (RFC 6960 §4.2.1). */
+export const tryLater = Buffer.from('30030a0103', 'hex')
 
 function decodeOcspPath (path: string): Buffer {
   let text: string
