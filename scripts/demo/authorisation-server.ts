@@ -37,11 +37,11 @@ export interface AuthorisationServerOptions {
   certificateCacheMs?: number;
   /** Told what the AS checked (certificates, SSAs): the demo prints it. */
   log?: (message: string) => void;
-  /** Also require the organisation and software statement to be active in the directory's participant list. */
+  /** Require the organisation and software statement to be active in the directory's participant list. Default true. */
   checkStatus?: boolean;
   /** Ask the directory's OCSP responder about client certificates (registration, PAR, token). Default true. */
   checkOcsp?: boolean;
-  /** Overrides for the SDK's SSA verifier (jwksUri, maxAgeSeconds, dispatcher, refresh intervals…). */
+  /** Overrides for the SDK's SSA verifier (jwksUri, maxTokenAge, dispatcher, refreshInterval…). */
   verifier?: Partial<SoftwareStatementVerifierOptions>;
   /** The resource server this AS issues access tokens for (RFC 8707 resource indicator). */
   resourceServer?: string;
@@ -84,8 +84,7 @@ function outgoingFetch(options: AuthorisationServerOptions) {
 export async function startAuthorisationServer(options: AuthorisationServerOptions): Promise<AuthorisationServer> {
   const verifier = new SoftwareStatementVerifier({
     issuer: options.directoryIssuer,
-    jwksUri: `${options.directoryIssuer.replace(/\/+$/, '')}/jwks`,
-    ...(options.checkStatus ? { participantsUri: `${options.directoryIssuer.replace(/\/+$/, '')}/participants` } : {}),
+    checkStatus: options.checkStatus ?? true,
     ...options.verifier,
   });
   // verifySync needs the directory documents before the first registration.

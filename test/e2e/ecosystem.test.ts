@@ -183,7 +183,7 @@ t.test('DCR with an expired SSA is refused', async (t) => {
   } finally {
     ctx.clock.advance(back);
   }
-  t.ok(await verifySoftwareStatement(ssa, { issuer: directory.issuer, now: new Date(Date.now() - back * 1000) }), 'genuine: it verified when it was issued');
+  t.ok(await verifySoftwareStatement(ssa, { issuer: directory.issuer, currentDate: new Date(Date.now() - back * 1000) }), 'genuine: it verified when it was issued');
   const { iat, exp } = decodeJwt(ssa);
   t.ok(exp! < Date.now() / 1000 - 30, 'exp has passed');
   t.equal(exp! - iat!, ctx.config.SSA_TTL);

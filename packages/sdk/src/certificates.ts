@@ -14,14 +14,17 @@ export interface VerifyClientCertificateOptions extends FetchOptions {
   caBundlePem?: string;
   /** Where to fetch the bundle when `caBundlePem` is not given (fetched on every call: pass the PEM on hot paths). */
   caBundleUrl?: string;
-  /** Also ask the OCSP responder (RFC 6960). Default false. */
+  /**
+   * Ask the OCSP responder (RFC 6960) whether the certificate is revoked. Default true (fail closed); only `false`
+   * skips it, e.g. where the caller has a fresher source of revocation.
+   */
   checkOcsp?: boolean;
   /** Responder URL to use instead of the certificate's AIA OCSP URL. */
   ocspUrl?: string;
-  /** Verification time. Default: now. */
-  now?: Date;
-  /** Tolerated clock difference for the OCSP response's thisUpdate/nextUpdate. Default 60 s. */
-  clockToleranceSeconds?: number;
+  /** Verification time (jose's `currentDate`). Default: now. */
+  currentDate?: Date;
+  /** Tolerated clock difference for the OCSP response's thisUpdate/nextUpdate, in seconds. Default 60. */
+  clockTolerance?: number;
   /**
    * Throw ERR_CERT_REVOKED when the responder says "revoked". Default true (fail closed); with false the result
    * carries `status: 'revoked'` instead. An "unknown" answer is always returned, never thrown: the caller decides.
@@ -44,7 +47,7 @@ export interface ClientCertificateVerification {
   chain: X509Certificate[];
   /** RFC 8705 thumbprint, for comparing with a token's `cnf`. */
   x5tS256: string;
-  /** Revocation status from OCSP, or `not_checked` when `checkOcsp` was not asked for. */
+  /** Revocation status from OCSP, or `not_checked` with `checkOcsp: false`. */
   status: 'good' | 'revoked' | 'unknown' | 'not_checked';
   revokedAt?: Date;
   reason?: string;
@@ -79,9 +82,9 @@ export function parseCaBundle(pem: string): X509Certificate[] {
 export function verifyCertificateChain(
   cert: string | Buffer | X509Certificate,
   anchors: readonly X509Certificate[],
-  options: { now?: Date; purpose?: 'clientAuth' | 'any' } = {},
+  options: { currentDate?: Date; purpose?: 'clientAuth' | 'any' } = {},
 ): X509Certificate[] {
-  const now = options.now ?? new Date();
+  const now = options.currentDate ?? new Date();
   const leaf = toX509(cert);
   const chain = [leaf];
   let current = leaf;
@@ -140,7 +143,7 @@ async function loadAnchors(options: VerifyClientCertificateOptions): Promise<X50
 /**
  * Verifies a client certificate the way an authorisation server must before trusting it (DESIGN §1, RFC 8705 §2.1):
  * it chains to the directory CA bundle, is within its validity period, is fit for TLS client authentication, and —
- * with `checkOcsp` — is not revoked according to the OCSP responder named in its AIA extension.
+ * unless `checkOcsp: false` — is not revoked according to the OCSP responder named in its AIA extension.
  *
  * Revocation: a "revoked" answer throws ERR_CERT_REVOKED (carrying `revokedAt` and `reason`) unless
  * `rejectRevoked: false`; an "unknown" answer is returned as `status: 'unknown'` and should be refused by callers.
@@ -151,12 +154,12 @@ export async function verifyClientCertificate(
   certPem: string | Buffer | X509Certificate,
   options: VerifyClientCertificateOptions,
 ): Promise<ClientCertificateVerification> {
-  const now = options.now ?? new Date();
+  const now = options.currentDate ?? new Date();
   const anchors = await loadAnchors(options);
   const certificate = toX509(certPem);
-  const chain = verifyCertificateChain(certificate, anchors, { now, ...(options.purpose ? { purpose: options.purpose } : {}) });
+  const chain = verifyCertificateChain(certificate, anchors, { currentDate: now, ...(options.purpose ? { purpose: options.purpose } : {}) });
   const result: ClientCertificateVerification = { certificate, chain, x5tS256: x5tS256(certificate), status: 'not_checked' };
-  if (!options.checkOcsp) return result;
+  if (options.checkOcsp === false) return result;
 
   // A self-issued anchor presented as the client certificate has no issuer to ask about; the chain check refuses
   // it for clientAuth, and `any` callers get the issuer as itself.
@@ -177,7 +180,7 @@ export async function verifyClientCertificate(
   const der = await queryOcsp(url, request, options);
   const ocsp = verifyOcspResponse(der, request, issuer, {
     now,
-    clockTolerance: options.clockToleranceSeconds ?? 60,
+    clockTolerance: options.clockTolerance ?? 60,
     ...(options.requireNonce !== undefined ? { requireNonce: options.requireNonce } : {}),
   });
   if (ocsp.status === 'revoked' && (options.rejectRevoked ?? true)) {

@@ -28,8 +28,8 @@ export interface DirectoryClientOptions {
   defaultScope?: string;
   /** Milliseconds since the epoch; tests set it instead of sleeping. */
   clock?: () => number;
-  /** Request timeout. Default 30 000 ms. */
-  timeoutMs?: number;
+  /** Request timeout in milliseconds (jose's `timeoutDuration`). Default 30 000. */
+  timeoutDuration?: number;
 }
 
 /** `POST …/certificates` answer (DESIGN §6). */
@@ -101,7 +101,7 @@ export class DirectoryClient {
     this.#signingAlg = options.signingAlg ?? signingAlgFor(this.#signingKey);
     this.#signingKid = options.signingKid;
     this.#clock = options.clock ?? Date.now;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#timeoutMs = options.timeoutDuration ?? 30_000;
     this.#defaultScope = options.defaultScope ?? 'directory:software';
     this.#agent = new Agent({
       connect: { key: options.transportKeyPem, cert: options.transportCertPem, ca: options.caPem },

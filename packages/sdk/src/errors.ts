@@ -17,7 +17,7 @@ export type SoftwareStatementErrorCode =
   | 'ERR_SSA_ISSUER'
   /** `exp` has passed. */
   | 'ERR_SSA_EXPIRED'
-  /** `iat` is older than `maxAgeSeconds`. */
+  /** `iat` is older than `maxTokenAge`. */
   | 'ERR_SSA_TOO_OLD'
   /** `iat` (or `nbf`) is in the future beyond the clock tolerance. */
   | 'ERR_SSA_NOT_YET_VALID'

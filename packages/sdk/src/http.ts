@@ -4,8 +4,8 @@ import { request, type Dispatcher } from 'undici';
 export interface FetchOptions {
   /** undici dispatcher for these requests (e.g. an `Agent` trusting a private CA). Defaults to undici's global one. */
   dispatcher?: Dispatcher;
-  /** Give up on a request after this long. Default 10 000 ms. */
-  timeoutMs?: number;
+  /** Give up on a request after this many milliseconds (as jose's `timeoutDuration`). Default 10 000. */
+  timeoutDuration?: number;
 }
 
 export interface FetchedDocument {
@@ -21,7 +21,7 @@ export async function fetchDocument(
   url: string,
   options: FetchOptions & { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: Buffer | string },
 ): Promise<FetchedDocument> {
-  const timeout = options.timeoutMs ?? 10_000;
+  const timeout = options.timeoutDuration ?? 10_000;
   const response = await request(url, {
     method: options.method ?? 'GET',
     headers: options.headers,

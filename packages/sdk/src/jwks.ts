@@ -6,12 +6,16 @@ export interface DirectoryKeySetOptions extends FetchOptions {
   /** The directory's JWKS (`{issuer}/jwks`). */
   jwksUri: string;
   /**
-   * Never fetch the JWKS more often than this, whatever `kid`s arrive: an attacker sending SSAs with random `kid`s
-   * must not turn the verifier into a request amplifier against the directory. Default 30 000 ms.
+   * Never fetch the JWKS more often than this many milliseconds, whatever `kid`s arrive (as jose's
+   * `cooldownDuration`): an attacker sending SSAs with random `kid`s must not turn the verifier into a request
+   * amplifier against the directory. Default 30 000.
    */
-  minRefreshIntervalMs?: number;
-  /** Refetch a key set older than this before using it. Default 600 000 ms (the directory's rotation overlap is longer). */
-  maxAgeMs?: number;
+  cooldownDuration?: number;
+  /**
+   * Refetch a key set older than this many milliseconds before using it (as jose's `cacheMaxAge`). Default 600 000
+   * (the directory's rotation overlap is longer).
+   */
+  cacheMaxAge?: number;
   /** Milliseconds since the epoch; tests set it instead of sleeping. */
   clock?: () => number;
 }
@@ -32,8 +36,8 @@ export class DirectoryKeySet {
   readonly jwksUri: string;
   readonly #options: DirectoryKeySetOptions;
   readonly #clock: () => number;
-  readonly #minRefreshIntervalMs: number;
-  readonly #maxAgeMs: number;
+  readonly #cooldownDuration: number;
+  readonly #cacheMaxAge: number;
   #keys: Map<string, DirectoryKey> | undefined;
   #loadedAt = Number.NEGATIVE_INFINITY;
   #lastAttemptAt = Number.NEGATIVE_INFINITY;
@@ -43,8 +47,8 @@ export class DirectoryKeySet {
     this.jwksUri = options.jwksUri;
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
-    this.#minRefreshIntervalMs = options.minRefreshIntervalMs ?? 30_000;
-    this.#maxAgeMs = options.maxAgeMs ?? 600_000;
+    this.#cooldownDuration = options.cooldownDuration ?? 30_000;
+    this.#cacheMaxAge = options.cacheMaxAge ?? 600_000;
   }
 
   /** True once a key set has been loaded. */
@@ -59,7 +63,7 @@ export class DirectoryKeySet {
 
   /** Whether the rate limit allows a fetch now. */
   get mayRefresh(): boolean {
-    return this.#clock() - this.#lastAttemptAt >= this.#minRefreshIntervalMs;
+    return this.#clock() - this.#lastAttemptAt >= this.#cooldownDuration;
   }
 
   /** Fetches the JWKS now (one request at a time); throws ERR_JWKS_FETCH and keeps the previous keys on failure. */
@@ -77,10 +81,10 @@ export class DirectoryKeySet {
 
   /**
    * The key for `kid`, loading the set if it is absent or stale, and refetching once when the `kid` is unknown
-   * (the directory may have rotated) unless a fetch happened less than `minRefreshIntervalMs` ago.
+   * (the directory may have rotated) unless a fetch happened less than `cooldownDuration` ago.
    */
   async getKey(kid: string): Promise<DirectoryKey | undefined> {
-    if (this.#keys === undefined || this.#clock() - this.#loadedAt > this.#maxAgeMs) {
+    if (this.#keys === undefined || this.#clock() - this.#loadedAt > this.#cacheMaxAge) {
       if (this.mayRefresh || this.#keys === undefined) {
         await this.#refreshKeepingStale();
       }

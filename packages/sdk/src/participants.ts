@@ -53,10 +53,10 @@ export interface ParticipantListOptions extends FetchOptions {
   /** `{issuer}/participants`. */
   participantsUri: string;
   /**
-   * Revalidate the list (a conditional GET, usually a 304) when it is older than this. Suspension must bite quickly
-   * (DESIGN §5), so keep it short. Default 60 000 ms.
+   * Revalidate the list (a conditional GET, usually a 304) when it is older than this many milliseconds (as jose's
+   * `cacheMaxAge`). Suspension must bite quickly (DESIGN §5), so keep it short. Default 60 000.
    */
-  maxAgeMs?: number;
+  cacheMaxAge?: number;
   clock?: () => number;
 }
 
@@ -68,7 +68,7 @@ export class ParticipantList {
   readonly participantsUri: string;
   readonly #options: ParticipantListOptions;
   readonly #clock: () => number;
-  readonly #maxAgeMs: number;
+  readonly #cacheMaxAge: number;
   #byOrgId: Map<string, Participant> | undefined;
   #etag: string | undefined;
   #loadedAt = Number.NEGATIVE_INFINITY;
@@ -78,7 +78,7 @@ export class ParticipantList {
     this.participantsUri = options.participantsUri;
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
-    this.#maxAgeMs = options.maxAgeMs ?? 60_000;
+    this.#cacheMaxAge = options.cacheMaxAge ?? 60_000;
   }
 
   get loaded(): boolean {
@@ -86,7 +86,7 @@ export class ParticipantList {
   }
 
   get fresh(): boolean {
-    return this.#clock() - this.#loadedAt < this.#maxAgeMs;
+    return this.#clock() - this.#loadedAt < this.#cacheMaxAge;
   }
 
   /** Revalidates now; throws ERR_PARTICIPANTS_FETCH (keeping the previous list) on failure. */
@@ -97,7 +97,7 @@ export class ParticipantList {
     return this.#inflight;
   }
 
-  /** Loads the list if it is absent or older than `maxAgeMs`. Status is security-relevant: no stale-if-error here. */
+  /** Loads the list if it is absent or older than `cacheMaxAge`. Status is security-relevant: no stale-if-error here. */
   async ensureFresh(): Promise<void> {
     if (!this.loaded || !this.fresh) await this.refresh();
   }

@@ -130,22 +130,24 @@ export function assertClaimShapes(payload: Record<string, unknown>): asserts pay
 export interface TimeOptions {
   /** Seconds since the epoch. */
   now: number;
-  maxAgeSeconds: number;
-  clockToleranceSeconds: number;
+  /** Seconds (jose's `maxTokenAge`). */
+  maxTokenAge: number;
+  /** Seconds (jose's `clockTolerance`). */
+  clockTolerance: number;
 }
 
 /** RFC 7519 §4.1.4–4.1.6 with a bounded age: a leaked SSA is only good while young. */
-export function assertClaimTimes(claims: SoftwareStatementClaims, { now, maxAgeSeconds, clockToleranceSeconds }: TimeOptions): void {
-  if (claims.exp <= now - clockToleranceSeconds) {
+export function assertClaimTimes(claims: SoftwareStatementClaims, { now, maxTokenAge, clockTolerance }: TimeOptions): void {
+  if (claims.exp <= now - clockTolerance) {
     throw new SoftwareStatementError('ERR_SSA_EXPIRED', `software statement expired at ${new Date(claims.exp * 1000).toISOString()}`, { claim: 'exp' });
   }
-  if (claims.iat > now + clockToleranceSeconds) {
+  if (claims.iat > now + clockTolerance) {
     throw new SoftwareStatementError('ERR_SSA_NOT_YET_VALID', `software statement "iat" ${new Date(claims.iat * 1000).toISOString()} is in the future`, { claim: 'iat' });
   }
-  if (claims.nbf !== undefined && claims.nbf > now + clockToleranceSeconds) {
+  if (claims.nbf !== undefined && claims.nbf > now + clockTolerance) {
     throw new SoftwareStatementError('ERR_SSA_NOT_YET_VALID', `software statement is not valid before ${new Date(claims.nbf * 1000).toISOString()}`, { claim: 'nbf' });
   }
-  if (now - claims.iat > maxAgeSeconds + clockToleranceSeconds) {
-    throw new SoftwareStatementError('ERR_SSA_TOO_OLD', `software statement was issued ${Math.round(now - claims.iat)} s ago, more than ${maxAgeSeconds} s`, { claim: 'iat' });
+  if (now - claims.iat > maxTokenAge + clockTolerance) {
+    throw new SoftwareStatementError('ERR_SSA_TOO_OLD', `software statement was issued ${Math.round(now - claims.iat)} s ago, more than ${maxTokenAge} s`, { claim: 'iat' });
   }
 }

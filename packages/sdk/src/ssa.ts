@@ -5,16 +5,16 @@ import { assertAllowedAlgorithm, decodeCompactJws, verifyJwsSignature, SSA_ALGOR
 import { assertParticipantActive, ParticipantList, type Participant } from './participants.js';
 import { assertClaimShapes, assertClaimTimes, type SoftwareStatementClaims } from './ssa-claims.js';
 
-/** Checks every verifier applies, whatever the transport. */
+/** Checks every verifier applies, whatever the transport. Durations in seconds, named as jose's `jwtVerify` options. */
 export interface SoftwareStatementPolicy {
   /** The directory issuer URL; the SSA's `iss` must equal it exactly (RFC 7519 §4.1.1, no normalisation). */
   issuer: string;
   /** JWS algorithms accepted. Default and upper bound: PS256, ES256. */
   algorithms?: SsaAlgorithm[];
-  /** Refuse SSAs whose `iat` is older than this. Default 600 s (the directory's SSA lifetime). */
-  maxAgeSeconds?: number;
-  /** Tolerated clock difference for `iat`, `nbf` and `exp`. Default 15 s. */
-  clockToleranceSeconds?: number;
+  /** Refuse SSAs whose `iat` is older than this many seconds. Default 600 (the directory's SSA lifetime). */
+  maxTokenAge?: number;
+  /** Tolerated clock difference for `iat`, `nbf` and `exp`, in seconds. Default 15. */
+  clockTolerance?: number;
 }
 
 export interface VerifySoftwareStatementOptions extends SoftwareStatementPolicy, FetchOptions {
@@ -22,22 +22,28 @@ export interface VerifySoftwareStatementOptions extends SoftwareStatementPolicy,
   jwksUri?: string;
   /** The participant list. Default `{issuer}/participants`. */
   participantsUri?: string;
-  /** Also require the organisation and the software statement to be active in the participant list. Default false. */
+  /**
+   * Require the organisation and the software statement to be active in the participant list now (DESIGN §5: a
+   * suspension bites before the SSA expires). Default true; only `false` turns it off.
+   */
   checkStatus?: boolean;
-  /** Rate limit of JWKS refetches on unknown `kid`s. Default 30 000 ms. */
-  minRefreshIntervalMs?: number;
-  /** Revalidate the participant list when older than this. Default 60 000 ms. */
-  participantsMaxAgeMs?: number;
-  /** Verification time. Default: now. */
-  now?: Date;
-  /** A key set to use instead of the process-wide one for `jwksUri` (its own cache and clock). */
+  /** Milliseconds between JWKS refetches on unknown `kid`s (jose's `cooldownDuration`). Default 30 000. */
+  cooldownDuration?: number;
+  /** Revalidate the participant list when older than this many milliseconds. Default 60 000. */
+  participantsCacheMaxAge?: number;
+  /** Verification time (jose's `currentDate`). Default: now. */
+  currentDate?: Date;
+  /**
+   * The key set to look the `kid` up in. Without one, each call fetches the JWKS: keep a `DirectoryKeySet` (or a
+   * `SoftwareStatementVerifier`) per directory to cache it, as jose's `createRemoteJWKSet`.
+   */
   keySet?: DirectoryKeySet;
-  /** A participant list to use instead of the process-wide one for `participantsUri`. */
+  /** The participant list to check status in. Without one, each call fetches it (a `ParticipantList` caches). */
   participants?: ParticipantList;
 }
 
-const DEFAULT_MAX_AGE_SECONDS = 600;
-const DEFAULT_CLOCK_TOLERANCE_SECONDS = 15;
+const DEFAULT_MAX_TOKEN_AGE = 600;
+const DEFAULT_CLOCK_TOLERANCE = 15;
 
 /** Removes a trailing slash so `{issuer}/jwks` never becomes `//jwks`. */
 export function joinUrl(base: string, path: string): string {
@@ -75,8 +81,8 @@ export function verifyDecodedSoftwareStatement(
   }
   assertClaimTimes(claims, {
     now: nowSeconds,
-    maxAgeSeconds: policy.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS,
-    clockToleranceSeconds: policy.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
+    maxTokenAge: policy.maxTokenAge ?? DEFAULT_MAX_TOKEN_AGE,
+    clockTolerance: policy.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE,
   });
   // The directory only signs SSAs for active organisations; anything else in the claim is refused outright.
   if (claims.org_status !== 'active') {
@@ -89,61 +95,39 @@ export function unknownKid(kid: string, jwksUri: string): SoftwareStatementError
   return new SoftwareStatementError('ERR_SSA_UNKNOWN_KID', `no key "${kid}" in the directory JWKS ${jwksUri}`);
 }
 
-// Process-wide caches for the function form, keyed by URL, so that each call does not refetch the JWKS and the
-// participant list. Callers wanting their own lifetime or clock pass `keySet` / `participants`, or use
-// `SoftwareStatementVerifier`.
-const keySets = new Map<string, DirectoryKeySet>();
-const participantLists = new Map<string, ParticipantList>();
-
-function sharedKeySet(options: VerifySoftwareStatementOptions, jwksUri: string): DirectoryKeySet {
-  const cacheKey = `${jwksUri} ${options.minRefreshIntervalMs ?? ''}`;
-  let keySet = keySets.get(cacheKey);
-  if (keySet === undefined) {
-    keySet = new DirectoryKeySet({
-      jwksUri,
-      ...(options.minRefreshIntervalMs !== undefined ? { minRefreshIntervalMs: options.minRefreshIntervalMs } : {}),
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
-    keySets.set(cacheKey, keySet);
-  }
-  return keySet;
-}
-
-function sharedParticipantList(options: VerifySoftwareStatementOptions, participantsUri: string): ParticipantList {
-  const cacheKey = `${participantsUri} ${options.participantsMaxAgeMs ?? ''}`;
-  let list = participantLists.get(cacheKey);
-  if (list === undefined) {
-    list = new ParticipantList({
-      participantsUri,
-      ...(options.participantsMaxAgeMs !== undefined ? { maxAgeMs: options.participantsMaxAgeMs } : {}),
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
-    participantLists.set(cacheKey, list);
-  }
-  return list;
+function fetchOptions(options: FetchOptions): FetchOptions {
+  return {
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    ...(options.timeoutDuration !== undefined ? { timeoutDuration: options.timeoutDuration } : {}),
+  };
 }
 
 /**
  * Verifies a directory-signed software statement assertion as an authorisation server does before dynamic client
  * registration (RFC 7591 §2.3, §3.1.1): signature against the directory JWKS, PS256/ES256 only, `iss`, `iat`/`exp`
- * bounds, every claim of the SSA profile well-typed and, with `checkStatus`, the organisation and software statement
- * active in the participant list.
+ * bounds, every claim of the SSA profile well-typed and — unless `checkStatus: false` — the organisation and software
+ * statement active in the participant list.
  *
  * @returns the verified claims.
  * @throws {SoftwareStatementError} with a stable `code` naming the first check that failed.
  */
 export async function verifySoftwareStatement(ssa: string, options: VerifySoftwareStatementOptions): Promise<SoftwareStatementClaims> {
-  const jwks = options.jwksUri ?? joinUrl(options.issuer, '/jwks');
   const jws = decodeSoftwareStatement(ssa, options);
-  const keySet = options.keySet ?? sharedKeySet(options, jwks);
+  const keySet = options.keySet ?? new DirectoryKeySet({
+    ...fetchOptions(options),
+    jwksUri: options.jwksUri ?? joinUrl(options.issuer, '/jwks'),
+    ...(options.cooldownDuration !== undefined ? { cooldownDuration: options.cooldownDuration } : {}),
+  });
   const key = await keySet.getKey(jws.header.kid);
   if (key === undefined) throw unknownKid(jws.header.kid, keySet.jwksUri);
-  const now = Math.floor((options.now?.getTime() ?? Date.now()) / 1000);
+  const now = Math.floor((options.currentDate?.getTime() ?? Date.now()) / 1000);
   const claims = verifyDecodedSoftwareStatement(jws, key, options, now);
-  if (options.checkStatus) {
-    const list = options.participants ?? sharedParticipantList(options, options.participantsUri ?? joinUrl(options.issuer, '/participants'));
+  if (options.checkStatus !== false) {
+    const list = options.participants ?? new ParticipantList({
+      ...fetchOptions(options),
+      participantsUri: options.participantsUri ?? joinUrl(options.issuer, '/participants'),
+      ...(options.participantsCacheMaxAge !== undefined ? { cacheMaxAge: options.participantsCacheMaxAge } : {}),
+    });
     await list.ensureFresh();
     assertParticipantActive(list.getSync(claims.org_id), claims.org_id, claims.software_id);
   }

@@ -35,7 +35,8 @@ const foreign = createForeignClient(join(dir, 'foreign'), 'intruder');
 const bundlePath = join(dir, 'bundle.pem');
 writeFileSync(bundlePath, pki.caBundlePem);
 
-const base: VerifyClientCertificateOptions = { caBundlePem: pki.caBundlePem };
+// The chain checks below do not ask OCSP; the OCSP section (and the default) do.
+const base: VerifyClientCertificateOptions = { caBundlePem: pki.caBundlePem, checkOcsp: false };
 
 async function refused(t: Test, cert: string, code: CertificateVerificationErrorCode, options: Partial<VerifyClientCertificateOptions> = {}) {
   const error = await verifyClientCertificate(cert, { ...base, ...options }).then(() => undefined, (e: unknown) => e);
@@ -74,8 +75,8 @@ t.test('ERR_CERT_EXPIRED and ERR_CERT_NOT_YET_VALID', async (t) => {
   await refused(t, expired.certPem, 'ERR_CERT_EXPIRED');
   await refused(t, future.certPem, 'ERR_CERT_NOT_YET_VALID');
   // The verification time is the caller's: the good certificate is expired a year from now.
-  await refused(t, client.certPem, 'ERR_CERT_CHAIN', { now: new Date(Date.now() + 365 * 86_400_000) });
-  t.ok((await verifyClientCertificate(expired.certPem, { ...base, now: new Date('2020-01-15T00:00:00Z') }).catch((e: CertificateVerificationError) => e.code)) === 'ERR_CERT_CHAIN',
+  await refused(t, client.certPem, 'ERR_CERT_CHAIN', { currentDate: new Date(Date.now() + 365 * 86_400_000) });
+  t.ok((await verifyClientCertificate(expired.certPem, { ...base, currentDate: new Date('2020-01-15T00:00:00Z') }).catch((e: CertificateVerificationError) => e.code)) === 'ERR_CERT_CHAIN',
     'in 2020 the leaf was valid but the CA did not exist yet');
 });
 
@@ -111,6 +112,14 @@ t.test('OCSP', async (t) => {
     responder.tamper = 'none';
   });
   const ocsp = { checkOcsp: true } as const;
+
+  t.test('OCSP is asked unless turned off explicitly (fail closed)', async (t) => {
+    const before = responder.requests;
+    const result = await verifyClientCertificate(client.certPem, { caBundlePem: pki!.caBundlePem });
+    t.equal(result.status, 'good');
+    t.equal(responder.requests, before + 1, 'no option: the responder was asked');
+    await refused(t, revoked.certPem, 'ERR_CERT_REVOKED', { checkOcsp: undefined });
+  });
 
   t.test('good, answered by a delegated responder (byName) at the AIA URL', async (t) => {
     const before = responder.requests;
@@ -176,7 +185,7 @@ t.test('OCSP', async (t) => {
     t.match(mismatch.message, /CertID/);
     responder.tamper = 'none';
     // Stale: two days on, past openssl's nextUpdate (1 day), while the certificates are still valid.
-    await refused(t, client.certPem, 'ERR_OCSP_RESPONSE', { ...ocsp, now: new Date(Date.now() + 2 * 86_400_000) });
+    await refused(t, client.certPem, 'ERR_OCSP_RESPONSE', { ...ocsp, currentDate: new Date(Date.now() + 2 * 86_400_000) });
     await refused(t, client.certPem, 'ERR_OCSP_RESPONSE', { ...ocsp, ocspUrl: 'http://127.0.0.1:1/pki/ocsp' });
   });
 

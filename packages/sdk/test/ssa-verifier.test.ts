@@ -43,7 +43,7 @@ t.test('refresh() reports a directory it cannot reach', async (t) => {
 });
 
 t.test('verifySync applies every check of the async verifier', async (t) => {
-  const verifier = new SoftwareStatementVerifier({ issuer: directory.issuer, jwksUri: directory.jwksUri, maxAgeSeconds: 300 });
+  const verifier = new SoftwareStatementVerifier({ issuer: directory.issuer, jwksUri: directory.jwksUri, maxTokenAge: 300 });
   t.teardown(() => verifier.close());
   await verifier.refresh();
   const outsider = await makeSigningKey('PS256');
@@ -62,6 +62,34 @@ t.test('verifySync applies every check of the async verifier', async (t) => {
   t.equal(rejectsSync(t, verifier, await directory.signSsa({ redirect_uris: undefined }), 'ERR_SSA_CLAIM_MISSING').claim, 'redirect_uris');
   t.equal(rejectsSync(t, verifier, await directory.signSsa({ tos_uri: null }), 'ERR_SSA_CLAIM_TYPE').claim, 'tos_uri');
   rejectsSync(t, verifier, await directory.signSsa({ org_status: 'withdrawn' }), 'ERR_PARTICIPANT_INACTIVE');
+});
+
+t.test('status is checked unless turned off explicitly; verify() is the async form over the same caches', async (t) => {
+  const live = await startFakeDirectory();
+  t.teardown(() => live.close());
+  const ssa = await live.signSsa();
+  live.participants[0]!.status = 'suspended';
+  const checking = new SoftwareStatementVerifier({ issuer: live.issuer });
+  t.teardown(() => checking.close());
+  await checking.refresh();
+  t.equal(live.hits['/participants'], 1, 'the default verifier loaded {issuer}/participants');
+  rejectsSync(t, checking, ssa, 'ERR_PARTICIPANT_INACTIVE');
+  const error = await checking.verify(ssa).catch((e: unknown) => e);
+  t.equal((error as SoftwareStatementError).code, 'ERR_PARTICIPANT_INACTIVE', 'verify() refuses it too');
+
+  const unchecked = new SoftwareStatementVerifier({ issuer: live.issuer, checkStatus: false });
+  t.teardown(() => unchecked.close());
+  await unchecked.refresh();
+  t.equal(live.hits['/participants'], 1, 'checkStatus: false never fetches the list');
+  t.equal(unchecked.verifySync(ssa).org_id, live.orgId);
+  t.equal((await unchecked.verify(ssa)).org_id, live.orgId);
+
+  live.participants[0]!.status = 'active';
+  const fresh = new SoftwareStatementVerifier({ issuer: live.issuer, participantsCacheMaxAge: 0 });
+  t.teardown(() => fresh.close());
+  const jwksBefore = live.hits['/jwks'] ?? 0;
+  t.equal((await fresh.verify(ssa)).org_id, live.orgId, 'verify() loads what it lacks without refresh()');
+  t.equal(live.hits['/jwks'], jwksBefore + 1);
 });
 
 t.test('verifySync checks the participant list it last loaded', async (t) => {
@@ -100,7 +128,7 @@ t.test('a participant list the verifier could not refresh for too long is not tr
   const live = await startFakeDirectory();
   let clock = Date.now();
   const verifier = new SoftwareStatementVerifier({
-    issuer: live.issuer, jwksUri: live.jwksUri, participantsUri: live.participantsUri, participantsMaxStalenessMs: 120_000, clock: () => clock,
+    issuer: live.issuer, jwksUri: live.jwksUri, participantsUri: live.participantsUri, participantsCacheMaxAge: 120_000, clock: () => clock,
   });
   t.teardown(() => verifier.close());
   await verifier.refresh();
@@ -118,7 +146,7 @@ t.test('an unknown kid schedules one background refetch, rate-limited', async (t
   const rotating = await startFakeDirectory();
   t.teardown(() => rotating.close());
   let clock = Date.now();
-  const keySet = new DirectoryKeySet({ jwksUri: rotating.jwksUri, minRefreshIntervalMs: 60_000, clock: () => clock });
+  const keySet = new DirectoryKeySet({ jwksUri: rotating.jwksUri, cooldownDuration: 60_000, clock: () => clock });
   const verifier = new SoftwareStatementVerifier({ issuer: rotating.issuer, jwksUri: rotating.jwksUri, keySet, clock: () => clock });
   t.teardown(() => verifier.close());
   await verifier.refresh();
@@ -128,7 +156,7 @@ t.test('an unknown kid schedules one background refetch, rate-limited', async (t
   const rotated = await rotating.signSsa({}, { key: next });
 
   rejectsSync(t, verifier, rotated, 'ERR_SSA_UNKNOWN_KID');
-  t.notOk(keySet.refreshing, 'inside minRefreshIntervalMs of the last load: nothing scheduled');
+  t.notOk(keySet.refreshing, 'inside cooldownDuration of the last load: nothing scheduled');
 
   clock += 61_000;
   rejectsSync(t, verifier, rotated, 'ERR_SSA_UNKNOWN_KID');
@@ -146,7 +174,7 @@ t.test('the background timer picks up a suspension without any call', async (t) 
   const live = await startFakeDirectory();
   t.teardown(() => live.close());
   const verifier = new SoftwareStatementVerifier({
-    issuer: live.issuer, jwksUri: live.jwksUri, participantsUri: live.participantsUri, refreshIntervalMs: 20,
+    issuer: live.issuer, jwksUri: live.jwksUri, participantsUri: live.participantsUri, refreshInterval: 20,
   });
   t.teardown(() => verifier.close());
   await verifier.refresh();

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { jwtVerify, createLocalJWKSet } from 'jose';
 import { DirectoryKeySet } from '../src/jwks.js';
+import { ParticipantList } from '../src/participants.js';
 import { SoftwareStatementError, verifySoftwareStatement, type SoftwareStatementErrorCode } from '../src/index.js';
 import { makeSigningKey, startFakeDirectory } from './helpers/directory.js';
 
@@ -86,17 +87,35 @@ t.test('ERR_SSA_UNKNOWN_KID: a key the directory never published', async (t) => 
   const fresh = await startFakeDirectory();
   t.teardown(() => fresh.close());
   const other = await makeSigningKey('PS256');
-  await rejects(t, await fresh.signSsa({}, { key: other }), 'ERR_SSA_UNKNOWN_KID', { issuer: fresh.issuer });
+  const keySet = new DirectoryKeySet({ jwksUri: fresh.jwksUri });
+  await rejects(t, await fresh.signSsa({}, { key: other }), 'ERR_SSA_UNKNOWN_KID', { issuer: fresh.issuer, keySet });
   t.equal(fresh.hits['/jwks'], 1, 'the first use loaded the JWKS; that load counts as the refetch');
-  await rejects(t, await fresh.signSsa({}, { key: other }), 'ERR_SSA_UNKNOWN_KID', { issuer: fresh.issuer });
-  t.equal(fresh.hits['/jwks'], 1, 'a second unknown kid inside the interval does not refetch');
+  await rejects(t, await fresh.signSsa({}, { key: other }), 'ERR_SSA_UNKNOWN_KID', { issuer: fresh.issuer, keySet });
+  t.equal(fresh.hits['/jwks'], 1, 'a second unknown kid inside the cooldown does not refetch');
 });
 
-t.test('key rotation: an unknown kid refetches once, never more often than minRefreshIntervalMs', async (t) => {
+t.test('no cache is shared between calls that were not given one', async (t) => {
+  const a = await startFakeDirectory();
+  t.teardown(() => a.close());
+  await verifySoftwareStatement(await a.signSsa(), { issuer: a.issuer });
+  await verifySoftwareStatement(await a.signSsa(), { issuer: a.issuer });
+  t.equal(a.hits['/jwks'], 2, 'each call without a keySet fetched the JWKS itself');
+  t.equal(a.hits['/participants'], 2, 'and the participant list');
+  // A key set built for one caller's rate limit does not decide for another caller with the same URL.
+  const rotated = await makeSigningKey('ES256');
+  const cached = new DirectoryKeySet({ jwksUri: a.jwksUri, cooldownDuration: 3_600_000 });
+  await verifySoftwareStatement(await a.signSsa(), { issuer: a.issuer, keySet: cached });
+  a.published = [...a.published, rotated.publicJwk];
+  await rejects(t, await a.signSsa({}, { key: rotated }), 'ERR_SSA_UNKNOWN_KID', { issuer: a.issuer, keySet: cached });
+  const claims = await verifySoftwareStatement(await a.signSsa({}, { key: rotated }), { issuer: a.issuer });
+  t.equal(claims.org_id, a.orgId, 'a caller without that key set sees the rotated key at once');
+});
+
+t.test('key rotation: an unknown kid refetches once, never more often than cooldownDuration', async (t) => {
   const rotating = await startFakeDirectory();
   t.teardown(() => rotating.close());
   let clock = 1_000_000;
-  const keySet = new DirectoryKeySet({ jwksUri: rotating.jwksUri, minRefreshIntervalMs: 60_000, clock: () => clock });
+  const keySet = new DirectoryKeySet({ jwksUri: rotating.jwksUri, cooldownDuration: 60_000, clock: () => clock });
   const options = { issuer: rotating.issuer, keySet };
 
   await verifySoftwareStatement(await rotating.signSsa(), options);
@@ -142,12 +161,12 @@ t.test('ERR_SSA_ISSUER', async (t) => {
 
 t.test('time claims', async (t) => {
   await rejects(t, await directory.signSsa({ iat: now() - 700, exp: now() - 100 }), 'ERR_SSA_EXPIRED', {}, 'exp');
-  await rejects(t, await directory.signSsa({ iat: now() - 400, exp: now() + 200 }), 'ERR_SSA_TOO_OLD', { maxAgeSeconds: 300 }, 'iat');
+  await rejects(t, await directory.signSsa({ iat: now() - 400, exp: now() + 200 }), 'ERR_SSA_TOO_OLD', { maxTokenAge: 300 }, 'iat');
   await rejects(t, await directory.signSsa({ iat: now() + 120 }), 'ERR_SSA_NOT_YET_VALID', {}, 'iat');
   await rejects(t, await directory.signSsa({ nbf: now() + 120 }), 'ERR_SSA_NOT_YET_VALID', {}, 'nbf');
   // The verification time is the caller's to set.
   const ssa = await directory.signSsa();
-  await rejects(t, ssa, 'ERR_SSA_EXPIRED', { now: new Date(Date.now() + 3_600_000) });
+  await rejects(t, ssa, 'ERR_SSA_EXPIRED', { currentDate: new Date(Date.now() + 3_600_000) });
 });
 
 t.test('a small clock skew is tolerated', async (t) => {
@@ -192,10 +211,11 @@ t.test('ERR_PARTICIPANT_INACTIVE from the SSA itself', async (t) => {
   await rejects(t, await directory.signSsa({ org_status: 'suspended' }), 'ERR_PARTICIPANT_INACTIVE', {}, 'org_status');
 });
 
-t.test('checkStatus: the participant list decides, revalidated with If-None-Match', async (t) => {
+t.test('status is checked by default: the participant list decides, revalidated with If-None-Match', async (t) => {
   const live = await startFakeDirectory();
   t.teardown(() => live.close());
-  const options = { issuer: live.issuer, checkStatus: true, participantsMaxAgeMs: 0 };
+  const participants = new ParticipantList({ participantsUri: live.participantsUri, cacheMaxAge: 0 });
+  const options = { issuer: live.issuer, participants };
   const ssa = await live.signSsa();
 
   await verifySoftwareStatement(ssa, options);
@@ -216,21 +236,22 @@ t.test('checkStatus: the participant list decides, revalidated with If-None-Matc
 
   org.status = 'suspended';
   await rejects(t, ssa, 'ERR_PARTICIPANT_INACTIVE', options, 'org_id');
+  await rejects(t, ssa, 'ERR_PARTICIPANT_INACTIVE', { issuer: live.issuer }, 'org_id'); // no option at all: checked
   org.status = 'revoked';
   await rejects(t, ssa, 'ERR_PARTICIPANT_INACTIVE', options);
   live.participants = [];
   await rejects(t, ssa, 'ERR_PARTICIPANT_UNKNOWN', options);
 
-  // Without checkStatus the list is not consulted.
+  // Only an explicit checkStatus: false skips the list.
   const hits = live.hits['/participants'];
-  await verifySoftwareStatement(ssa, { issuer: live.issuer });
+  await verifySoftwareStatement(ssa, { issuer: live.issuer, checkStatus: false });
   t.equal(live.hits['/participants'], hits);
 });
 
 t.test('ERR_JWKS_FETCH and ERR_PARTICIPANTS_FETCH', async (t) => {
   const ssa = await directory.signSsa();
   await rejects(t, ssa, 'ERR_JWKS_FETCH', { jwksUri: `${directory.issuer}/no-such-jwks` });
-  await rejects(t, ssa, 'ERR_PARTICIPANTS_FETCH', { checkStatus: true, participantsUri: `${directory.issuer}/nothing-here` });
+  await rejects(t, ssa, 'ERR_PARTICIPANTS_FETCH', { participantsUri: `${directory.issuer}/nothing-here` });
 });
 
 t.test('errors are SoftwareStatementError instances with a message', async (t) => {
