@@ -68,6 +68,7 @@ export const environmentSchema = z.object({
   // Push delivery of events (RFC 8935); see README "Events".
   EVENTS_ALLOW_PRIVATE_TARGETS: bool.default(false),
   EVENTS_RETRY_SECONDS: seconds.default(24 * 3600),
+  EVENTS_BACKOFF_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   EVENTS_BACKOFF_MAX_SECONDS: seconds.default(3600),
   EVENTS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   EVENTS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),

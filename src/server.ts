@@ -43,7 +43,7 @@ export async function serve (config: Config, opts: { prepared?: boolean } = {}):
   const mtlsApp = await buildMtlsApp(config, services)
   await publicApp.listen({ host: config.HOST, port: config.PUBLIC_PORT })
   await mtlsApp.listen({ host: config.HOST, port: config.MTLS_PORT })
-  services.delivery.start()
+  services.delivery.start(publicApp.log)
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST
   const portOf = (app: App): number => { const a = app.server.address(); return typeof a === 'object' && a ? a.port : 0 }
   return {

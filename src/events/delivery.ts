@@ -12,7 +12,7 @@ export interface DeliveryDeps {
   prisma: Prisma
   clock: Clock
   keys: SigningKeys
-  config: Pick<Config, 'DIRECTORY_ISSUER' | 'EVENTS_ALLOW_PRIVATE_TARGETS' | 'EVENTS_RETRY_SECONDS' | 'EVENTS_BACKOFF_MAX_SECONDS'
+  config: Pick<Config, 'DIRECTORY_ISSUER' | 'EVENTS_ALLOW_PRIVATE_TARGETS' | 'EVENTS_RETRY_SECONDS' | 'EVENTS_BACKOFF_BASE_MS' | 'EVENTS_BACKOFF_MAX_SECONDS'
     | 'EVENTS_TIMEOUT_MS' | 'EVENTS_POLL_MS' | 'EVENTS_CONCURRENCY'>
   log?: { warn: (obj: object, msg: string) => void }
 }
@@ -22,10 +22,13 @@ interface Head { event_seq: bigint, attempts: number, next_attempt_at: Date, id:
 
 const maxErrorLength = 300
 
-/** Exponential backoff with full jitter (1 s, 2 s, 4 s … up to the cap), so failing receivers are not hit in step. */
-export function backoffSeconds (attempts: number, capSeconds: number): number {
-  const ceiling = Math.min(capSeconds, 2 ** Math.min(attempts - 1, 30))
-  return ceiling / 2 + randomInt(0, Math.max(1, Math.floor(ceiling * 500))) / 1000
+/**
+ * Exponential backoff with jitter (base, 2 × base, 4 × base … up to the cap; each wait between half and all of
+ * that), so receivers that failed together are not retried in step.
+ */
+export function backoffMs (attempts: number, baseMs: number, capSeconds: number): number {
+  const ceiling = Math.min(capSeconds * 1000, baseMs * 2 ** Math.min(attempts - 1, 30))
+  return ceiling / 2 + randomInt(0, Math.max(1, Math.floor(ceiling / 2)))
 }
 
 /**
@@ -43,17 +46,24 @@ export class EventDelivery {
   // Subscriptions being sent to now: a slow or hanging receiver occupies only its own slot.
   private readonly inFlight = new Set<Promise<number>>()
   private readonly leaseSeconds: number
+  /** SETs this instance has had accepted (202) since it started. */
+  delivered = 0
+  private log: DeliveryDeps['log']
 
   constructor (private readonly d: DeliveryDeps) {
+    this.log = d.log
     this.agent = pushAgent({ allowPrivate: d.config.EVENTS_ALLOW_PRIVATE_TARGETS, timeoutMs: d.config.EVENTS_TIMEOUT_MS })
-    // Longer than one send can take, with room for the database round trips around it.
-    this.leaseSeconds = Math.ceil(d.config.EVENTS_TIMEOUT_MS / 1000) * 2 + 5
+    // Longer than one send can take (the request is aborted at the timeout), with room for the database round
+    // trips around it; short enough that the events of an instance that died mid-send go out soon after.
+    this.leaseSeconds = Math.ceil(d.config.EVENTS_TIMEOUT_MS / 1000) * 2 + 2
   }
 
-  start (): void {
+  /** Starts the passes; `log` (the server's logger) hears of failed passes and sends. */
+  start (log?: DeliveryDeps['log']): void {
+    if (log) this.log = log
     if (!this.stopped) return
     this.stopped = false
-    this.timer = setInterval(() => { this.tick().catch((err) => this.d.log?.warn({ err }, 'event delivery pass failed')) }, this.d.config.EVENTS_POLL_MS)
+    this.timer = setInterval(() => { this.tick().catch((err) => this.log?.warn({ err }, 'event delivery pass failed')) }, this.d.config.EVENTS_POLL_MS)
     this.timer.unref()
   }
 
@@ -74,7 +84,7 @@ export class EventDelivery {
       if (free <= 0) return
       for (const s of await this.claim(free)) {
         const p: Promise<number> = this.drain(s)
-          .catch((err) => { this.d.log?.warn({ err, subscription: s.id }, 'event delivery failed'); return 0 })
+          .catch((err) => { this.log?.warn({ err, subscription: s.id }, 'event delivery failed'); return 0 })
           .finally(() => this.inFlight.delete(p))
         this.inFlight.add(p)
       }
@@ -117,10 +127,11 @@ export class EventDelivery {
         if (outcome.ok) {
           await this.settle(s.id, head.event_seq, { status: 'delivered', attempts, lastStatus: outcome.status, lastError: null, deliveredAt: this.d.clock.now() })
           sent++
+          this.delivered++
           continue
         }
         const giveUp = now.getTime() - head.created_at.getTime() >= this.d.config.EVENTS_RETRY_SECONDS * 1000
-        const next = new Date(now.getTime() + backoffSeconds(attempts, this.d.config.EVENTS_BACKOFF_MAX_SECONDS) * 1000)
+        const next = new Date(now.getTime() + backoffMs(attempts, this.d.config.EVENTS_BACKOFF_BASE_MS, this.d.config.EVENTS_BACKOFF_MAX_SECONDS))
         await this.settle(s.id, head.event_seq, {
           status: giveUp ? 'failed' : 'pending', attempts, lastStatus: outcome.status ?? null, lastError: outcome.error.slice(0, maxErrorLength), nextAttemptAt: next,
         })

@@ -94,11 +94,16 @@ export async function eventsFor (tx: Tx, entry: AuditEntry): Promise<PendingEven
       return [{ type: eventTypes.signingKeyRotated, subject: { kind: 'signing_keys', id: 'directory' }, payload: { active_kid: after.active_kid, retired_kid: after.retired_kid, next_kid: after.next_kid } }]
     case 'authority.init':
     case 'authority.import':
-      return [{ type: eventTypes.caChanged, subject: { kind: 'authority', id: 'ca' }, payload: { change: entry.action === 'authority.init' ? 'created' : 'imported', ...after } }]
+    case 'authority.issuing_ca_reissue':
+      return [{ type: eventTypes.caChanged, subject: { kind: 'authority', id: 'ca' }, payload: { change: caChanges[entry.action], ...after } }]
     default:
       return []
   }
 }
+
+// What happened to the CA, by audit action: the issuing CA re-issued by the root (same key, new serial) is a change
+// relying parties that pin the CA bundle must pick up.
+const caChanges: Record<string, string> = { 'authority.init': 'created', 'authority.import': 'imported', 'authority.issuing_ca_reissue': 'issuing-ca-reissued' }
 
 function softwarePayload (v: View): Record<string, unknown> {
   return { org_id: v.org_id, software_id: v.software_id, client_name: v.client_name, status: v.status, version: v.version, roles: v.roles, mode: v.mode }

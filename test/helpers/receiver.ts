@@ -8,6 +8,8 @@ export type Behaviour = 'accept' | 'fail' | 'hang'
 export class Receiver {
   readonly sets: string[] = []
   behaviour: Behaviour = 'accept'
+  /** Milliseconds to wait before answering (a slow receiver). */
+  delayMs = 0
   /** Requests seen, whatever the answer. */
   attempts = 0
   private server: Server | undefined
@@ -67,9 +69,13 @@ export class Receiver {
         res.writeHead(400, { 'content-type': 'application/json' }).end('{"err":"invalid_request"}')
         return
       }
-      this.sets.push(Buffer.concat(chunks).toString())
-      res.writeHead(202).end()
-      for (const w of this.waiters.splice(0)) w()
+      const accept = (): void => {
+        this.sets.push(Buffer.concat(chunks).toString())
+        res.writeHead(202).end()
+        for (const w of this.waiters.splice(0)) w()
+      }
+      if (this.delayMs > 0) setTimeout(accept, this.delayMs)
+      else accept()
     })
   }
 }
