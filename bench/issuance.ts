@@ -15,7 +15,7 @@
 // DATABASE_URL=postgres://… runs (b) on a fresh PostgreSQL database created on that server (dropped after).
 import { randomBytes, sign, verify, X509Certificate } from 'node:crypto'
 import { Pool } from 'undici'
-import { readTlv } from '../src/pki/asn1.js'
+import { children, content, fromDer, toDer } from '../src/pki/der.js'
 import { createIssuer, describeCertificate, issueCertificate, newSerial, x5tS256, type NameAttribute, type PreparedIssuer } from '../src/pki/certificate.js'
 import { parseCsr } from '../src/pki/csr.js'
 import { generateKeyPair, spkiOf } from '../src/pki/keys.js'
@@ -102,13 +102,13 @@ function inProcess (ca: CsrKey, csrKey: CsrKey): InProcessRow {
   const sample = issueFromCsr(csrs[0]!, issuer)
   const cert = new X509Certificate(sample)
   if (!cert.verify(issuer.publicKey)) throw new Error('the issued certificate does not verify under the CA')
-  const tbsBytes = readTlv(sample, 0).children()[0]!.raw.length
+  const tbsBytes = toDer(children(fromDer(sample))[0]!).length
   const data = randomBytes(tbsBytes)
   const parsed = csrs.map((c) => parseCsr(c))
   // The CSR's signed part and signature, to time the verification alone with the key already imported.
   const signed = parsed.map((p) => {
-    const [info, , sig] = readTlv(p.der, 0).children()
-    return { info: info!.raw, sig: sig!.content.subarray(1), key: p.publicKey }
+    const [info, , sig] = children(fromDer(p.der))
+    return { info: toDer(info!), sig: content(sig!).subarray(1), key: p.publicKey }
   })
   const ms = seconds * 1000
   let i = 0

@@ -1,11 +1,12 @@
-// X.509 v3 certificates (RFC 5280 §4) for the ecosystem's profiles, built as DER directly.
+// X.509 v3 certificates (RFC 5280 §4) for the ecosystem's profiles, built with node-forge's ASN.1 nodes and signed
+// with node:crypto.
 import { createHash, createPublicKey, randomBytes, type KeyObject } from 'node:crypto'
 import { isIPv4, isIPv6 } from 'node:net'
 import {
-  Asn1Error, TRUE, Tag, bitString, explicit, ia5, implicit, oid, printable, readOid, readString, readTlv, seq, set, smallInt,
-  time, tlv, utf8, type Der,
-} from './asn1.js'
-import { extension, prepareIssuer, sha1, template, type Issuer, type PreparedIssuer } from './issuer.js'
+  Asn1Error, Tag, bitString, boolean, children, content, expect, explicit, fromDer, implicit, integer, nullValue, octetString,
+  oid, printable, readOid, readString, seq, set, smallInt, time, toDer, utf8, type Asn1,
+} from './der.js'
+import { extension, prepareIssuer, sha1, signed, template, type Issuer, type PreparedIssuer } from './issuer.js'
 import { signatureAlgorithm, type SignatureAlgorithm } from './keys.js'
 import { OID } from './oids.js'
 import { readCertificate } from './x509.js'
@@ -83,12 +84,12 @@ const printableRe = /^[A-Za-z0-9 '()+,\-./:=?]+$/
  * Name (RFC 5280 §4.1.2.4), one attribute per RDN, in the given order. countryName and serialNumber are
  * PrintableString as X.520 defines them; every other attribute is UTF8String (RFC 5280 §4.1.2.6).
  */
-export function encodeName (attrs: NameAttribute[]): Buffer {
+export function encodeName (attrs: NameAttribute[]): Asn1 {
   return seq(...attrs.map((a) => {
     const id = attributeOids[a.type]
     if (id === undefined) throw new RangeError(`unsupported name attribute ${String(a.type)}`)
     if (typeof a.value !== 'string' || a.value.length === 0) throw new RangeError(`empty ${a.type}`)
-    let value: Buffer
+    let value: Asn1
     if (a.type === 'C') {
       if (!/^[A-Z]{2}$/.test(a.value)) throw new RangeError(`C must be an ISO 3166 two-letter code, got ${a.value}`)
       value = printable(a.value)
@@ -103,11 +104,11 @@ export function encodeName (attrs: NameAttribute[]): Buffer {
 }
 
 /** The attributes of a Name that are NameAttribute types, in order; other types are left out. */
-export function decodeName (name: Der): NameAttribute[] {
+export function decodeName (name: Asn1): NameAttribute[] {
   const out: NameAttribute[] = []
-  for (const rdn of name.children()) {
-    for (const atv of rdn.children()) {
-      const [t, v] = atv.children()
+  for (const rdn of children(name)) {
+    for (const atv of children(rdn)) {
+      const [t, v] = children(atv)
       if (t === undefined || v === undefined) throw new Asn1Error('bad AttributeTypeAndValue')
       const type = attributeTypes.get(readOid(t))
       if (type !== undefined) out.push({ type, value: readString(v) })
@@ -119,7 +120,7 @@ export function decodeName (name: Der): NameAttribute[] {
 // ---------------------------------------------------------------- extensions
 
 /** KeyUsage BIT STRING (RFC 5280 §4.2.1.3), DER: trailing zero bits dropped and counted as unused (X.690 §11.2.2). */
-function keyUsage (bits: number[]): Buffer {
+function keyUsage (bits: number[]): Asn1 {
   let v = 0
   for (const b of bits) v |= 0x8000 >> b
   const bytes = v & 0xff ? Buffer.from([v >> 8, v & 0xff]) : Buffer.from([v >> 8])
@@ -129,14 +130,19 @@ function keyUsage (bits: number[]): Buffer {
   return extension(OID.keyUsage, true, bitString(bytes, unused))
 }
 const KU = { digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 } as const
+const kuCa = keyUsage([KU.keyCertSign, KU.cRLSign])
+const kuSign = keyUsage([KU.digitalSignature])
+const kuSignNonRepudiation = keyUsage([KU.digitalSignature, KU.nonRepudiation])
+const kuSignKeyEncipherment = keyUsage([KU.digitalSignature, KU.keyEncipherment])
 
 /** BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL } (§4.2.1.9) */
-function basicConstraints (ca: boolean, pathLen?: number): Buffer {
+function basicConstraints (ca: boolean, pathLen?: number): Asn1 {
   return extension(OID.basicConstraints, true,
-    ca ? seq(TRUE, ...(pathLen === undefined ? [] : [smallInt(pathLen)])) : seq())
+    ca ? seq(boolean(true), ...(pathLen === undefined ? [] : [smallInt(pathLen)])) : seq())
 }
+const notCa = basicConstraints(false)
 
-const ekuExt = (...ids: string[]): Buffer => extension(OID.extKeyUsage, false, seq(...ids.map((i) => oid(i))))
+const ekuExt = (...ids: string[]): Asn1 => extension(OID.extKeyUsage, false, seq(...ids.map((i) => oid(i))))
 
 const ekuClient = ekuExt(OID['id-kp-clientAuth'])
 const ekuClientServer = ekuExt(OID['id-kp-clientAuth'], OID['id-kp-serverAuth'])
@@ -145,16 +151,16 @@ const ekuOcsp = ekuExt(OID['id-kp-OCSPSigning'])
 /** Signing certificates must never pass as TLS certificates: id-kp-documentSigning only (RFC 9336 §3). */
 const ekuDocumentSigning = ekuExt(OID['id-kp-documentSigning'])
 /** id-pkix-ocsp-nocheck: the responder certificate is not itself checked for revocation (RFC 6960 §4.2.2.2.1). */
-const ocspNocheck = extension(OID['id-pkix-ocsp-nocheck'], false, Buffer.from([0x05, 0x00]))
+const ocspNocheck = extension(OID['id-pkix-ocsp-nocheck'], false, nullValue())
 
 const dnsNameRe = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
 
 /** SubjectAltName with dNSName [2] and iPAddress [7] entries (RFC 5280 §4.2.1.6). */
-function subjectAltName (dnsNames: string[], ips: string[], critical: boolean): Buffer {
-  const names: Buffer[] = []
+function subjectAltName (dnsNames: string[], ips: string[], critical: boolean): Asn1 {
+  const names: Asn1[] = []
   for (const d of dnsNames) {
     if (d.length > 253 || !dnsNameRe.test(d)) throw new RangeError(`not a DNS name: ${d}`)
-    names.push(implicit(2, Buffer.from(d, 'latin1')))
+    names.push(implicit(2, d)) // dNSName [2] IA5String; the pattern keeps it ASCII
   }
   for (const ip of ips) names.push(implicit(7, ipBytes(ip)))
   return extension(OID.subjectAltName, critical, seq(...names))
@@ -178,20 +184,20 @@ export function ipBytes (ip: string): Buffer {
   return out
 }
 
-const uri = (u: string): Buffer => {
+const uri = (u: string): Asn1 => {
   if (!/^[\x21-\x7e]+$/.test(u) || !/^[a-z][a-z0-9+.-]*:/i.test(u)) throw new RangeError(`not a URI: ${u}`)
-  return implicit(6, Buffer.from(u, 'latin1')) // uniformResourceIdentifier [6] IA5String
+  return implicit(6, u) // uniformResourceIdentifier [6] IA5String
 }
 
 /** CRLDistributionPoints with one fullName URI (RFC 5280 §4.2.1.13). */
-function crlDistributionPoints (url: string): Buffer {
+function crlDistributionPoints (url: string): Asn1 {
   // DistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName } ; fullName [0] GeneralNames
   return extension(OID.cRLDistributionPoints, false, seq(seq(explicit(0, explicit(0, uri(url))))))
 }
 
 /** AuthorityInfoAccess (RFC 5280 §4.2.2.1): id-ad-ocsp and id-ad-caIssuers. */
-function authorityInfoAccess (ocspUrl?: string, caIssuersUrl?: string): Buffer {
-  const ads: Buffer[] = []
+function authorityInfoAccess (ocspUrl?: string, caIssuersUrl?: string): Asn1 {
+  const ads: Asn1[] = []
   if (ocspUrl !== undefined) ads.push(seq(oid(OID['id-ad-ocsp']), uri(ocspUrl)))
   if (caIssuersUrl !== undefined) ads.push(seq(oid(OID['id-ad-caIssuers']), uri(caIssuersUrl)))
   return extension(OID.authorityInfoAccess, false, seq(...ads))
@@ -199,17 +205,24 @@ function authorityInfoAccess (ocspUrl?: string, caIssuersUrl?: string): Buffer {
 
 // ---------------------------------------------------------------- issuance
 
-interface SubjectKey { spki: Buffer, isRsa: boolean, keyIdentifier: Buffer }
+interface SubjectKey { spki: Asn1, isRsa: boolean, keyIdentifier: Buffer }
 
 function readSpki (spki: Buffer): SubjectKey {
-  const d = readTlv(spki, 0)
-  if (d.end !== spki.length) throw new RangeError('publicKey: trailing data after SubjectPublicKeyInfo')
-  const [alg, bits] = d.expect(Tag.SEQUENCE, 'SubjectPublicKeyInfo').children()
-  const algOid = alg?.expect(Tag.SEQUENCE, 'algorithm').children()[0]
-  if (algOid === undefined || bits === undefined) throw new RangeError('publicKey is not a SubjectPublicKeyInfo')
-  const pub = bits.expect(Tag.BIT_STRING, 'subjectPublicKey').content.subarray(1)
+  let node: Asn1
+  let isRsa: boolean
+  let pub: Buffer
+  try {
+    node = expect(fromDer(spki), Tag.SEQUENCE, 'SubjectPublicKeyInfo')
+    const [alg, bits] = children(node)
+    const [algOid] = children(expect(alg, Tag.SEQUENCE, 'algorithm'))
+    isRsa = readOid(expect(algOid, Tag.OID, 'algorithm')) === OID.rsaEncryption
+    pub = content(expect(bits, Tag.BIT_STRING, 'subjectPublicKey')).subarray(1)
+  } catch (e) {
+    if (e instanceof Asn1Error) throw new RangeError(`publicKey is not a SubjectPublicKeyInfo (${e.message})`)
+    throw e
+  }
   // SKI method 1: SHA-1 of the subjectPublicKey BIT STRING value (RFC 5280 §4.2.1.2)
-  return { spki, isRsa: readOid(algOid) === OID.rsaEncryption, keyIdentifier: sha1(pub) }
+  return { spki: node, isRsa, keyIdentifier: sha1(pub) }
 }
 
 /**
@@ -225,9 +238,9 @@ export function issueCertificate (t: CertificateTemplate, issuer: Issuer | { sel
   }
   const key = readSpki(t.publicKey)
   if (t.subjectKeyIdentifier !== undefined) key.keyIdentifier = t.subjectKeyIdentifier
-  const subject = t.subjectDer ?? encodeName(t.subject)
+  const subject = t.subjectDer !== undefined ? fromDer(t.subjectDer) : encodeName(t.subject)
 
-  let issuerName: Buffer
+  let issuerName: Asn1
   let algorithm: SignatureAlgorithm
   let prepared: PreparedIssuer | undefined
   if ('selfSigned' in issuer) {
@@ -240,11 +253,11 @@ export function issueCertificate (t: CertificateTemplate, issuer: Issuer | { sel
   } else {
     if (t.profile === 'root-ca') throw new RangeError('root-ca certificates are self-signed')
     prepared = prepareIssuer(issuer)
-    issuerName = prepared.name
+    issuerName = prepared.nameAsn1
     algorithm = prepared.algorithm
   }
 
-  const exts = profileExtensions(t, key, subject.length === 2)
+  const exts = profileExtensions(t, key, children(subject).length === 0)
   if (prepared !== undefined) {
     exts.push(prepared.authorityKeyIdentifier)
     if (t.crlUrl !== undefined) exts.push(template(prepared, 'crl\n' + t.crlUrl, () => crlDistributionPoints(t.crlUrl!)))
@@ -256,23 +269,24 @@ export function issueCertificate (t: CertificateTemplate, issuer: Issuer | { sel
   // TBSCertificate (RFC 5280 §4.1): v3, serial, signature, issuer, validity, subject, spki, [3] extensions
   const tbs = seq(
     v3,
-    tlv(Tag.INTEGER, serial),
-    algorithm.algorithmIdentifier,
+    integer(serial),
+    algorithm.algorithmIdentifierAsn1,
     issuerName,
     seq(time(t.notBefore), time(t.notAfter)),
     subject,
     key.spki,
     explicit(3, seq(...exts)),
   )
-  return seq(tbs, algorithm.algorithmIdentifier, bitString(algorithm.sign(tbs)))
+  return signed(tbs, algorithm)
 }
+
 
 const v3 = explicit(0, smallInt(2))
 
-function profileExtensions (t: CertificateTemplate, key: SubjectKey, emptySubject: boolean): Buffer[] {
+function profileExtensions (t: CertificateTemplate, key: SubjectKey, emptySubject: boolean): Asn1[] {
   const dns = t.dnsNames ?? []
   const ips = t.ipAddresses ?? []
-  const ski = extension(OID.subjectKeyIdentifier, false, tlv(Tag.OCTET_STRING, key.keyIdentifier))
+  const ski = extension(OID.subjectKeyIdentifier, false, octetString(key.keyIdentifier))
   const isCa = t.profile === 'root-ca' || t.profile === 'issuing-ca'
   if (isCa && (dns.length > 0 || ips.length > 0)) throw new RangeError('CA certificates carry no subjectAltName')
   if (!isCa && t.pathLen !== undefined) throw new RangeError('pathLen applies to CA certificates only')
@@ -284,20 +298,20 @@ function profileExtensions (t: CertificateTemplate, key: SubjectKey, emptySubjec
 
   switch (t.profile) {
     case 'root-ca':
-      return [basicConstraints(true, t.pathLen), keyUsage([KU.keyCertSign, KU.cRLSign]), ski]
+      return [basicConstraints(true, t.pathLen), kuCa, ski]
     case 'issuing-ca':
-      return [basicConstraints(true, t.pathLen ?? 0), keyUsage([KU.keyCertSign, KU.cRLSign]), ski]
+      return [basicConstraints(true, t.pathLen ?? 0), kuCa, ski]
     case 'transport':
       if (t.serverAuth === true && dns.length === 0) throw new RangeError('serverAuth needs dnsNames')
-      return [basicConstraints(false), keyUsage([KU.digitalSignature]), t.serverAuth === true ? ekuClientServer : ekuClient, ...san, ski]
+      return [notCa, kuSign, t.serverAuth === true ? ekuClientServer : ekuClient, ...san, ski]
     case 'signing':
-      return [basicConstraints(false), keyUsage([KU.digitalSignature, KU.nonRepudiation]), ekuDocumentSigning, ...san, ski]
+      return [notCa, kuSignNonRepudiation, ekuDocumentSigning, ...san, ski]
     case 'tls-server':
       if (san.length === 0) throw new RangeError('tls-server certificates need dnsNames or ipAddresses')
       // keyEncipherment only where RSA key transport is possible (RFC 5280 §4.2.1.3; TLS 1.2 RSA kx)
-      return [basicConstraints(false), keyUsage(key.isRsa ? [KU.digitalSignature, KU.keyEncipherment] : [KU.digitalSignature]), ekuServer, ...san, ski]
+      return [notCa, key.isRsa ? kuSignKeyEncipherment : kuSign, ekuServer, ...san, ski]
     case 'ocsp-signing':
-      return [basicConstraints(false), keyUsage([KU.digitalSignature]), ekuOcsp, ...san, ski, ocspNocheck]
+      return [notCa, kuSign, ekuOcsp, ...san, ski, ocspNocheck]
     default:
       throw new RangeError(`unknown profile ${String(t.profile)}`)
   }
@@ -321,15 +335,15 @@ export interface CertificateDescription {
 
 export function describeCertificate (der: Buffer): CertificateDescription {
   const c = readCertificate(der)
-  const spki = Buffer.from(c.subjectPublicKeyInfo.raw)
+  const spki = c.subjectPublicKeyInfo
   let publicKey: KeyObject | undefined
   return {
     serialHex: c.serial.toString('hex'),
     notBefore: c.notBefore,
     notAfter: c.notAfter,
     subject: decodeName(c.subject),
-    subjectDer: Buffer.from(c.subject.raw),
-    issuerDer: Buffer.from(c.issuer.raw),
+    subjectDer: c.subjectDer,
+    issuerDer: c.issuerDer,
     spki,
     get publicKey (): KeyObject {
       publicKey ??= createPublicKey({ key: spki, format: 'der', type: 'spki' })

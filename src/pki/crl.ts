@@ -1,6 +1,6 @@
-// X.509 v2 CRLs (RFC 5280 §5), signed by the issuing CA.
-import { Tag, bigInteger, bitString, enumerated, explicit, integerContent, seq, smallInt, time, tlv } from './asn1.js'
-import { extension, prepareIssuer, type Issuer } from './issuer.js'
+// X.509 v2 CRLs (RFC 5280 §5), signed by the issuing CA (or by the root, about CA certificates).
+import { bigInteger, enumerated, explicit, integer, integerContent, seq, smallInt, time } from './der.js'
+import { extension, prepareIssuer, signed, type Issuer } from './issuer.js'
 import { OID } from './oids.js'
 import { reasonCode, type RevocationReason } from './reasons.js'
 
@@ -48,15 +48,15 @@ export function buildCrl (input: CrlInput): Buffer {
     const exts = e.reason === undefined || e.reason === 'unspecified'
       ? []
       : [seq(extension(OID.reasonCode, false, enumerated(reasonCode(e.reason))))]
-    return seq(tlv(Tag.INTEGER, serialContent(e.serial)), time(e.revokedAt), ...exts)
+    return seq(integer(serialContent(e.serial)), time(e.revokedAt), ...exts)
   })
 
   // TBSCertList (RFC 5280 §5.1): version v2, signature, issuer, thisUpdate, nextUpdate,
   // revokedCertificates (absent when empty, §5.1.2.6), crlExtensions [0]
   const tbs = seq(
     v2,
-    issuer.algorithm.algorithmIdentifier,
-    issuer.name,
+    issuer.algorithm.algorithmIdentifierAsn1,
+    issuer.nameAsn1,
     time(input.thisUpdate),
     time(input.nextUpdate),
     ...(revoked.length > 0 ? [seq(...revoked)] : []),
@@ -65,5 +65,5 @@ export function buildCrl (input: CrlInput): Buffer {
       extension(OID.cRLNumber, false, bigInteger(input.crlNumber)),
     )),
   )
-  return seq(tbs, issuer.algorithm.algorithmIdentifier, bitString(issuer.algorithm.sign(tbs)))
+  return signed(tbs, issuer.algorithm)
 }

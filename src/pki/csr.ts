@@ -2,7 +2,10 @@
 // self-signature. The directory never copies the CSR's subject into a certificate; it reads it only to show it.
 import { constants, verify, type KeyObject } from 'node:crypto'
 import { InvalidCsr } from '../errors.js'
-import { Asn1Error, Tag, readBitStringBytes, readInteger, readOid, readString, readTlv, type Der } from './asn1.js'
+import {
+  Asn1Error, Tag, checkDer, children, content, expect, is, parse, readBitStringBytes, readInteger, readOid, readString,
+  strictDer, tagOf, toDer, type Asn1,
+} from './der.js'
 import { importPublicKey } from './keys.js'
 import { OID } from './oids.js'
 import { PemError, isPem, pemBlocks } from './pem.js'
@@ -60,44 +63,44 @@ function extractDer (input: string | Buffer): Buffer {
 
 function parseRequest (der: Buffer): ParsedCsr {
   // CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature BIT STRING }
-  const top = readTlv(der, 0)
-  if (top.end !== der.length) throw InvalidCsr(`trailing data after the certificate request (${der.length - top.end} bytes)`)
-  top.expect(Tag.SEQUENCE, 'CertificationRequest')
-  const parts = top.children()
+  const { node: top, trailing } = parse(der)
+  if (trailing !== 0) throw InvalidCsr(`trailing data after the certificate request (${trailing} bytes)`)
+  const parts = children(expect(top, Tag.SEQUENCE, 'CertificationRequest'))
   const [info, sigAlg, sigBits] = parts
   // A Certificate has the same outer shape; its TBSCertificate starts with [0] version (RFC 5280 §4.1).
-  if (info?.tag === Tag.SEQUENCE && info.end > info.contentStart && der[info.contentStart] === 0xa0) {
+  if (is(info, Tag.SEQUENCE) && is(children(info)[0], 0xa0)) {
     throw InvalidCsr('this is an X.509 certificate, not a certificate request')
   }
   if (info === undefined || sigAlg === undefined || sigBits === undefined || parts.length !== 3) {
     throw new Asn1Error('CertificationRequest must have three fields')
   }
+  // The signature covers the DER of certificationRequestInfo; other encodings of the same request are refused.
+  checkDer(top, der)
   // CertificationRequestInfo ::= SEQUENCE { version INTEGER { v1(0) }, subject Name, subjectPKInfo, attributes [0] }
-  info.expect(Tag.SEQUENCE, 'certificationRequestInfo')
-  const [version, subject, spki, attributes, ...extra] = info.children()
+  const [version, subject, spki, attributes, ...extra] = children(expect(info, Tag.SEQUENCE, 'certificationRequestInfo'))
   if (version === undefined || subject === undefined || spki === undefined || extra.length > 0) {
     throw new Asn1Error('certificationRequestInfo has the wrong number of fields')
   }
-  version.expect(Tag.INTEGER, 'version')
-  if (!version.content.equals(Buffer.from([0]))) throw InvalidCsr('unsupported CSR version (only v1, value 0, exists)')
-  subject.expect(Tag.SEQUENCE, 'subject')
-  spki.expect(Tag.SEQUENCE, 'subjectPKInfo')
-  if (attributes !== undefined) attributes.expect(0xa0, 'attributes')
+  if (!content(expect(version, Tag.INTEGER, 'version')).equals(Buffer.from([0]))) throw InvalidCsr('unsupported CSR version (only v1, value 0, exists)')
+  expect(subject, Tag.SEQUENCE, 'subject')
+  expect(spki, Tag.SEQUENCE, 'subjectPKInfo')
+  if (attributes !== undefined) expect(attributes, 0xa0, 'attributes')
 
   const key = classifyKey(spki)
-  const alg = classifySignature(sigAlg.expect(Tag.SEQUENCE, 'signatureAlgorithm'))
+  const alg = classifySignature(expect(sigAlg, Tag.SEQUENCE, 'signatureAlgorithm'))
   if (alg.keyType !== key.info.type) throw InvalidCsr(`signature algorithm ${alg.name} does not match the CSR's ${key.info.type.toUpperCase()} key`)
   const signature = readBitStringBytes(sigBits)
+  const spkiDer = toDer(spki)
 
   let publicKey: KeyObject
   try {
-    publicKey = importPublicKey(spki.raw, key.material)
+    publicKey = importPublicKey(spkiDer, key.material)
   } catch (e) {
     throw InvalidCsr(`the CSR's public key is invalid (${(e as Error).message})`)
   }
   let ok: boolean
   try {
-    ok = verify(alg.hash, info.raw, alg.pssSaltLength === undefined
+    ok = verify(alg.hash, toDer(info), alg.pssSaltLength === undefined
       ? publicKey
       : { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.pssSaltLength }, signature)
   } catch {
@@ -108,7 +111,7 @@ function parseRequest (der: Buffer): ParsedCsr {
   return {
     der,
     publicKey,
-    spki: spki.raw,
+    spki: spkiDer,
     key: key.info,
     subject: readName(subject),
     dnsNames: attributes === undefined ? [] : requestedDnsNames(attributes),
@@ -145,22 +148,20 @@ const allowedKeys = `use RSA (${csrPolicy.minRsaBits}–${csrPolicy.maxRsaBits} 
 
 type KeyMaterial = { type: 'rsa', rsaPublicKey: Buffer } | { type: 'ec', curve: 'P-256' | 'P-384', point: Buffer }
 
-function classifyKey (spki: Der): { info: ParsedCsr['key'], material: KeyMaterial } {
+function classifyKey (spki: Asn1): { info: ParsedCsr['key'], material: KeyMaterial } {
   // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING } (RFC 5280 §4.1)
-  const [alg, bits, ...extra] = spki.children()
+  const [alg, bits, ...extra] = children(spki)
   if (alg === undefined || bits === undefined || extra.length > 0) throw new Asn1Error('bad SubjectPublicKeyInfo')
-  const [algOid, params] = alg.expect(Tag.SEQUENCE, 'algorithm').children()
+  const [algOid, params] = children(expect(alg, Tag.SEQUENCE, 'algorithm'))
   if (algOid === undefined) throw new Asn1Error('empty AlgorithmIdentifier')
   const id = readOid(algOid)
   const pub = readBitStringBytes(bits)
 
   if (id === OID.rsaEncryption) {
-    // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 §A.1.1)
-    const rsa = readTlv(pub, 0)
-    if (rsa.end !== pub.length) throw new Asn1Error('trailing data in RSAPublicKey')
-    const [n, e, ...more] = rsa.expect(Tag.SEQUENCE, 'RSAPublicKey').children()
+    // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 §A.1.1), itself DER
+    const [n, e, ...more] = children(expect(strictDer(pub), Tag.SEQUENCE, 'RSAPublicKey'))
     if (n === undefined || e === undefined || more.length > 0) throw new Asn1Error('bad RSAPublicKey')
-    const bitsOfN = bitLength(n.expect(Tag.INTEGER, 'modulus').content)
+    const bitsOfN = bitLength(content(expect(n, Tag.INTEGER, 'modulus')))
     // An odd exponent of at least 3 and at most 256 bits (NIST SP 800-89 §5.3.3 bounds, loosened below 65537);
     // e = 1 would make any "signature" verify, defeating the CSR's proof of possession.
     const exp = readInteger(e)
@@ -174,7 +175,7 @@ function classifyKey (spki: Der): { info: ParsedCsr['key'], material: KeyMateria
   }
   if (id === OID['id-ecPublicKey']) {
     // ECParameters ::= CHOICE { namedCurve OBJECT IDENTIFIER, ... } — only namedCurve is allowed (RFC 5480 §2.1.1)
-    if (params?.tag !== Tag.OID) throw InvalidCsr('EC keys with explicit or implicit curve parameters are not supported; use a named curve, P-256 or P-384')
+    if (!is(params, Tag.OID)) throw InvalidCsr('EC keys with explicit or implicit curve parameters are not supported; use a named curve, P-256 or P-384')
     const curveOid = readOid(params)
     if (curveOid === OID.secp256r1) return { info: { type: 'ec', curve: 'P-256' }, material: { type: 'ec', curve: 'P-256', point: pub } }
     if (curveOid === OID.secp384r1) return { info: { type: 'ec', curve: 'P-384' }, material: { type: 'ec', curve: 'P-384', point: pub } }
@@ -227,8 +228,8 @@ const hashOids: Record<string, [Hash | null, string]> = {
 const tooWeak = (hash: string, name: string): Error =>
   InvalidCsr(`CSR is signed with ${hash} (${name}), which is too weak; use SHA-256 or stronger`)
 
-function classifySignature (alg: Der): SignatureCheck {
-  const [algOid, params] = alg.children()
+function classifySignature (alg: Asn1): SignatureCheck {
+  const [algOid, params] = children(alg)
   if (algOid === undefined) throw new Asn1Error('empty AlgorithmIdentifier')
   const id = readOid(algOid)
   const good = goodSignatures[id]
@@ -243,26 +244,27 @@ function classifySignature (alg: Der): SignatureCheck {
  * RSASSA-PSS-params (RFC 4055 §3.1): every field has a SHA-1 based default, so absent fields mean SHA-1.
  * node:crypto uses the message hash for MGF1 as well, so a different MGF1 hash is refused.
  */
-function classifyPss (params: Der | undefined): SignatureCheck {
-  if (params === undefined || params.tag !== Tag.SEQUENCE) throw tooWeak('SHA-1', 'RSASSA-PSS with default parameters')
+function classifyPss (params: Asn1 | undefined): SignatureCheck {
+  if (!is(params, Tag.SEQUENCE)) throw tooWeak('SHA-1', 'RSASSA-PSS with default parameters')
   let hash: [Hash | null, string] = [null, 'SHA-1']
   let mgfHash: [Hash | null, string] = [null, 'SHA-1']
   let saltLength = 20
-  for (const f of params.children()) {
-    const [inner] = f.children()
+  for (const f of children(params)) {
+    const [inner] = children(f)
     if (inner === undefined) throw new Asn1Error('bad RSASSA-PSS-params')
-    if (f.tag === 0xa0) {
+    const tag = tagOf(f)
+    if (tag === 0xa0) {
       hash = hashOf(inner)
-    } else if (f.tag === 0xa1) {
-      const [mgf, mgfParams] = inner.children()
+    } else if (tag === 0xa1) {
+      const [mgf, mgfParams] = children(inner)
       if (mgf === undefined || readOid(mgf) !== OID['id-mgf1'] || mgfParams === undefined) throw InvalidCsr('RSASSA-PSS with a mask generation function other than MGF1')
       mgfHash = hashOf(mgfParams)
-    } else if (f.tag === 0xa2) {
-      inner.expect(Tag.INTEGER, 'saltLength')
-      if (inner.content.length > 2 || (inner.content[0]! & 0x80) !== 0) throw InvalidCsr('RSASSA-PSS salt length out of range')
-      saltLength = inner.content.readUIntBE(0, inner.content.length)
-    } else if (f.tag === 0xa3) {
-      if (!inner.content.equals(Buffer.from([1]))) throw InvalidCsr('RSASSA-PSS trailerField must be 1')
+    } else if (tag === 0xa2) {
+      const salt = readInteger(inner)
+      if (salt.length > 2 || (salt[0]! & 0x80) !== 0) throw InvalidCsr('RSASSA-PSS salt length out of range')
+      saltLength = salt.readUIntBE(0, salt.length)
+    } else if (tag === 0xa3) {
+      if (!readInteger(inner).equals(Buffer.from([1]))) throw InvalidCsr('RSASSA-PSS trailerField must be 1')
     } else {
       throw new Asn1Error('bad RSASSA-PSS-params')
     }
@@ -272,8 +274,8 @@ function classifyPss (params: Der | undefined): SignatureCheck {
   return { name: `RSASSA-PSS (${hash[1]})`, keyType: 'rsa', hash: hash[0], pssSaltLength: saltLength }
 }
 
-function hashOf (algId: Der): [Hash | null, string] {
-  const [h] = algId.expect(Tag.SEQUENCE, 'hash AlgorithmIdentifier').children()
+function hashOf (algId: Asn1): [Hash | null, string] {
+  const [h] = children(expect(algId, Tag.SEQUENCE, 'hash AlgorithmIdentifier'))
   if (h === undefined) throw new Asn1Error('empty AlgorithmIdentifier')
   const id = readOid(h)
   const known = hashOids[id]
@@ -304,18 +306,18 @@ export const attributeNames: Record<string, string> = {
 }
 
 /** Name ::= SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue), flattened in order. */
-export function readName (name: Der): Array<{ type: string, oid: string, value: string }> {
+export function readName (name: Asn1): Array<{ type: string, oid: string, value: string }> {
   const out: Array<{ type: string, oid: string, value: string }> = []
-  for (const rdn of name.children()) {
-    for (const atv of rdn.expect(Tag.SET, 'RelativeDistinguishedName').children()) {
-      const [t, v] = atv.expect(Tag.SEQUENCE, 'AttributeTypeAndValue').children()
+  for (const rdn of children(name)) {
+    for (const atv of children(expect(rdn, Tag.SET, 'RelativeDistinguishedName'))) {
+      const [t, v] = children(expect(atv, Tag.SEQUENCE, 'AttributeTypeAndValue'))
       if (t === undefined || v === undefined) throw new Asn1Error('bad AttributeTypeAndValue')
       const id = readOid(t)
       let value: string
       try {
         value = readString(v)
       } catch {
-        value = '#' + v.raw.toString('hex') // RFC 4514 §2.4 form for non-string values
+        value = '#' + toDer(v).toString('hex') // RFC 4514 §2.4 form for non-string values
       }
       out.push({ type: attributeNames[id] ?? id, oid: id, value })
     }
@@ -323,22 +325,21 @@ export function readName (name: Der): Array<{ type: string, oid: string, value: 
   return out
 }
 
-function requestedDnsNames (attributes: Der): string[] {
+function requestedDnsNames (attributes: Asn1): string[] {
   const names: string[] = []
-  for (const attr of attributes.children()) {
-    const [t, values] = attr.expect(Tag.SEQUENCE, 'Attribute').children()
+  for (const attr of children(attributes)) {
+    const [t, values] = children(expect(attr, Tag.SEQUENCE, 'Attribute'))
     if (t === undefined || values === undefined || readOid(t) !== OID.extensionRequest) continue
-    for (const exts of values.expect(Tag.SET, 'Attribute values').children()) {
-      for (const ext of exts.expect(Tag.SEQUENCE, 'Extensions').children()) {
-        const fields = ext.expect(Tag.SEQUENCE, 'Extension').children()
+    for (const exts of children(expect(values, Tag.SET, 'Attribute values'))) {
+      for (const ext of children(expect(exts, Tag.SEQUENCE, 'Extensions'))) {
+        const fields = children(expect(ext, Tag.SEQUENCE, 'Extension'))
         const id = fields[0]
         const value = fields[fields.length - 1]
         if (id === undefined || value === undefined || readOid(id) !== OID.subjectAltName) continue
-        const octets = value.expect(Tag.OCTET_STRING, 'extnValue').content
-        const generalNames = readTlv(octets, 0)
-        if (generalNames.end !== octets.length) throw new Asn1Error('trailing data in subjectAltName')
-        for (const gn of generalNames.expect(Tag.SEQUENCE, 'GeneralNames').children()) {
-          if (gn.tag === 0x82) names.push(gn.content.toString('latin1')) // dNSName [2] IA5String
+        // extnValue holds the DER of GeneralNames, which the outer re-encoding does not look into
+        const generalNames = strictDer(content(expect(value, Tag.OCTET_STRING, 'extnValue')))
+        for (const gn of children(expect(generalNames, Tag.SEQUENCE, 'GeneralNames'))) {
+          if (tagOf(gn) === 0x82) names.push(gn.value as string) // dNSName [2] IA5String
         }
       }
     }

@@ -1,7 +1,7 @@
 // A signing CA (or OCSP responder) with everything that does not change between signatures computed once:
 // its Name DER, key identifiers, signature AlgorithmIdentifier and the AKI extension it stamps on what it signs.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
-import { implicit, octetString, oid, seq } from './asn1.js'
+import { bitString, boolean, implicit, octetString, oid, seq, toDer, type Asn1 } from './der.js'
 import { signatureAlgorithm, type SignatureAlgorithm } from './keys.js'
 import { OID } from './oids.js'
 import { readCertificate, readKeyIdentifier } from './x509.js'
@@ -15,6 +15,7 @@ export interface Issuer {
 export interface PreparedIssuer extends Issuer {
   /** The issuer's subject Name DER: the issuer field of everything it signs (RFC 5280 §4.1.2.4). */
   readonly name: Buffer
+  readonly nameAsn1: Asn1
   readonly spki: Buffer
   readonly publicKey: KeyObject
   /** subjectPublicKey BIT STRING contents. */
@@ -26,17 +27,32 @@ export interface PreparedIssuer extends Issuer {
   readonly notBefore: Date
   readonly notAfter: Date
   readonly algorithm: SignatureAlgorithm
-  /** The complete authorityKeyIdentifier Extension DER (RFC 5280 §4.2.1.1). */
-  readonly authorityKeyIdentifier: Buffer
-  /** Per-issuer cache of extension DER built from constant inputs (CRL DP, AIA URLs). */
-  readonly templates: Map<string, Buffer>
+  /** The complete authorityKeyIdentifier Extension (RFC 5280 §4.2.1.1). */
+  readonly authorityKeyIdentifier: Asn1
+  /** Per-issuer cache of what is built from constant inputs (CRL DP and AIA extensions, OCSP issuer hashes). */
+  readonly templates: Map<string, unknown>
 }
 
-/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } (RFC 5280 §4.1) */
-export function extension (id: string, critical: boolean, value: Buffer): Buffer {
+const TRUE = boolean(true)
+
+/**
+ * Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } (RFC 5280 §4.1):
+ * the value is encoded into the OCTET STRING here, once.
+ */
+export function extension (id: string, critical: boolean, value: Asn1): Asn1 {
   return critical
-    ? seq(oid(id), Buffer.from([0x01, 0x01, 0xff]), octetString(value))
-    : seq(oid(id), octetString(value))
+    ? seq(oid(id), TRUE, octetString(toDer(value)))
+    : seq(oid(id), octetString(toDer(value)))
+}
+
+/**
+ * SEQUENCE { tbs, signatureAlgorithm, signatureValue BIT STRING, ...after }: the signed shape of certificates,
+ * CRLs and BasicOCSPResponses (whose certs follow). forge's encoding is deterministic, so `tbs` encodes to the
+ * same bytes that were signed.
+ */
+export function signed (tbs: Asn1, algorithm: SignatureAlgorithm, ...after: Asn1[]): Buffer {
+  const signature = algorithm.sign(toDer(tbs))
+  return toDer(seq(tbs, algorithm.algorithmIdentifierAsn1, bitString(signature), ...after))
 }
 
 export const sha1 = (b: Buffer): Buffer => createHash('sha1').update(b).digest()
@@ -44,16 +60,17 @@ export const sha1 = (b: Buffer): Buffer => createHash('sha1').update(b).digest()
 export function createIssuer (certificateDer: Buffer, privateKey: KeyObject): PreparedIssuer {
   const certificate = Buffer.from(certificateDer)
   const c = readCertificate(certificate)
-  const spki = Buffer.from(c.subjectPublicKeyInfo.raw)
+  const spki = c.subjectPublicKeyInfo
   const publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' })
   if (!publicKey.equals(createPublicKey(privateKey))) throw new Error('the private key does not belong to the issuer certificate')
-  const subjectPublicKey = Buffer.from(c.subjectPublicKey)
+  const subjectPublicKey = c.subjectPublicKey
   const ski = c.extensions.get(OID.subjectKeyIdentifier)
   const keyIdentifier = ski !== undefined ? Buffer.from(readKeyIdentifier(ski.value)) : sha1(subjectPublicKey)
   return {
     certificate,
     privateKey,
-    name: Buffer.from(c.subject.raw),
+    name: c.subjectDer,
+    nameAsn1: c.subject,
     spki,
     publicKey,
     subjectPublicKey,
@@ -81,9 +98,9 @@ export function prepareIssuer (issuer: Issuer): PreparedIssuer {
   return p
 }
 
-/** Memoises constant extension DER on the issuer (bounded: the inputs are configuration, not requests). */
-export function template (issuer: PreparedIssuer, key: string, build: () => Buffer): Buffer {
-  let t = issuer.templates.get(key)
+/** Memoises what is built from constant inputs on the issuer (bounded: the inputs are configuration, not requests). */
+export function template<T> (issuer: PreparedIssuer, key: string, build: () => T): T {
+  let t = issuer.templates.get(key) as T | undefined
   if (t === undefined) {
     t = build()
     if (issuer.templates.size < 64) issuer.templates.set(key, t)

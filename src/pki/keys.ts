@@ -1,6 +1,6 @@
 // Key generation, signing and public-key import, all through node:crypto (native, handles EC keys).
 import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
-import { NULL, oid, seq } from './asn1.js'
+import { nullValue, oid, seq, toDer, type Asn1 } from './der.js'
 import { OID } from './oids.js'
 
 export type KeyType = 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096'
@@ -44,6 +44,8 @@ export interface SignatureAlgorithm {
   hash: 'sha256' | 'sha384'
   /** The DER AlgorithmIdentifier for the signature field of certificates, CRLs and OCSP responses. */
   algorithmIdentifier: Buffer
+  /** The same, as a node for the structures that carry it. */
+  algorithmIdentifierAsn1: Asn1
   /** The X.509 signature value over `data` (ECDSA as a DER Ecdsa-Sig-Value, RFC 5480 §2.2 / RFC 3279 §2.2.3). */
   sign: (data: Buffer) => Buffer
 }
@@ -56,9 +58,9 @@ export interface SignatureAlgorithm {
 export function signatureAlgorithm (key: KeyObject): SignatureAlgorithm {
   if (key.type !== 'private') throw new TypeError('a private key is required to sign')
   const k = describeKey(key)
-  const [name, hash, algorithmIdentifier] =
+  const [name, hash, algorithmIdentifierAsn1] =
     k.type === 'rsa'
-      ? ['sha256WithRSAEncryption', 'sha256', seq(oid(OID.sha256WithRSAEncryption), NULL)] as const
+      ? ['sha256WithRSAEncryption', 'sha256', seq(oid(OID.sha256WithRSAEncryption), nullValue())] as const
       : k.curve === 'P-256'
         ? ['ecdsa-with-SHA256', 'sha256', seq(oid(OID['ecdsa-with-SHA256']))] as const
         : ['ecdsa-with-SHA384', 'sha384', seq(oid(OID['ecdsa-with-SHA384']))] as const
@@ -66,7 +68,8 @@ export function signatureAlgorithm (key: KeyObject): SignatureAlgorithm {
     name,
     oid: OID[name],
     hash,
-    algorithmIdentifier,
+    algorithmIdentifier: toDer(algorithmIdentifierAsn1),
+    algorithmIdentifierAsn1,
     sign: (data: Buffer): Buffer => sign(hash, data, key),
   }
 }

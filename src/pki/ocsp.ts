@@ -1,10 +1,10 @@
 // OCSP (RFC 6960): request parsing, issuer matching, BasicOCSPResponse building.
 import { createHash } from 'node:crypto'
 import {
-  Asn1Error, Tag, bitString, enumerated, explicit, generalizedTime, implicit, octetString, oid, parseDer, readInteger,
-  readOid, readTlv, seq, type Der,
-} from './asn1.js'
-import { prepareIssuer, template, type Issuer } from './issuer.js'
+  Asn1Error, Tag, checkDer, children, content, enumerated, expect, explicit, fromDer, generalizedTime, implicit, is,
+  octetString, oid, parse, readInteger, readOid, seq, strictDer, toDer, type Asn1,
+} from './der.js'
+import { prepareIssuer, signed, template, type Issuer } from './issuer.js'
 import { OID } from './oids.js'
 import { reasonCode, type RevocationReason } from './reasons.js'
 
@@ -53,33 +53,37 @@ export function parseOcspRequest (der: Buffer): OcspRequest {
 }
 
 function readRequest (der: Buffer): OcspRequest {
+  // The request must be DER: its CertIDs are echoed byte for byte in what we sign.
+  const { node: top, trailing } = parse(der)
+  if (trailing !== 0) throw new OcspMalformed(`malformed OCSP request: trailing data after the request (${trailing} bytes)`)
+  checkDer(top, der)
   // OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest, optionalSignature [0] EXPLICIT Signature OPTIONAL } (§4.1.1)
-  const [tbs, sig, ...extra] = parseDer(der).expect(Tag.SEQUENCE, 'OCSPRequest').children()
-  if (tbs === undefined || extra.length > 0 || (sig !== undefined && sig.tag !== 0xa0)) throw new OcspMalformed('malformed OCSP request')
+  const [tbs, sig, ...extra] = children(expect(top, Tag.SEQUENCE, 'OCSPRequest'))
+  if (tbs === undefined || extra.length > 0 || (sig !== undefined && !is(sig, 0xa0))) throw new OcspMalformed('malformed OCSP request')
   // TBSRequest ::= SEQUENCE { version [0] DEFAULT v1, requestorName [1] OPTIONAL, requestList, requestExtensions [2] OPTIONAL }
-  const fields = tbs.expect(Tag.SEQUENCE, 'TBSRequest').children()
+  const fields = children(expect(tbs, Tag.SEQUENCE, 'TBSRequest'))
   let i = 0
-  if (fields[i]?.tag === 0xa0) {
-    const [v] = fields[i++]!.children()
+  if (is(fields[i], 0xa0)) {
+    const [v] = children(fields[i++]!)
     if (v === undefined || !readInteger(v).equals(Buffer.from([0]))) throw new OcspMalformed('unsupported OCSP request version')
   }
-  if (fields[i]?.tag === 0xa1) i++
+  if (is(fields[i], 0xa1)) i++
   const list = fields[i++]
   if (list === undefined) throw new OcspMalformed('OCSP request without a requestList')
-  const requests = list.expect(Tag.SEQUENCE, 'requestList').children().map(readSingleRequest)
+  const requests = children(expect(list, Tag.SEQUENCE, 'requestList')).map(readSingleRequest)
   if (requests.length === 0) throw new OcspMalformed('empty OCSP requestList')
 
   let nonce: Buffer | undefined
   const exts = fields[i]
   if (exts !== undefined) {
-    if (exts.tag !== 0xa2 || i + 1 !== fields.length) throw new OcspMalformed('malformed TBSRequest')
-    const [list] = exts.children()
-    for (const ext of list?.expect(Tag.SEQUENCE, 'Extensions').children() ?? []) {
-      const f = ext.expect(Tag.SEQUENCE, 'Extension').children()
+    if (!is(exts, 0xa2) || i + 1 !== fields.length) throw new OcspMalformed('malformed TBSRequest')
+    const [list] = children(exts)
+    for (const ext of list === undefined ? [] : children(expect(list, Tag.SEQUENCE, 'Extensions'))) {
+      const f = children(expect(ext, Tag.SEQUENCE, 'Extension'))
       const id = f[0]
       const value = f[f.length - 1]
       if (id === undefined || value === undefined || f.length < 2) throw new OcspMalformed('malformed request extension')
-      if (readOid(id) === OID['id-pkix-ocsp-nonce']) nonce = Buffer.from(checkNonce(value.expect(Tag.OCTET_STRING, 'extnValue').content))
+      if (readOid(id) === OID['id-pkix-ocsp-nonce']) nonce = checkNonce(content(expect(value, Tag.OCTET_STRING, 'extnValue')))
     }
   }
   return nonce === undefined ? { requests } : { requests, nonce }
@@ -90,39 +94,39 @@ function checkNonce (extnValue: Buffer): Buffer {
   let length = extnValue.length
   if (extnValue[0] === Tag.OCTET_STRING) {
     try {
-      const inner = readTlv(extnValue, 0)
-      if (inner.end === extnValue.length) length = inner.end - inner.contentStart
+      const inner = fromDer(extnValue)
+      if (is(inner, Tag.OCTET_STRING)) length = content(inner).length
     } catch { /* a bare nonce from an older client: judge it by its own length */ }
   }
   if (length < 1 || length > 32) throw new OcspMalformed(`OCSP nonce of ${length} octets (RFC 8954 allows 1 to 32)`)
   return extnValue
 }
 
-function readSingleRequest (req: Der): CertId {
+function readSingleRequest (req: Asn1): CertId {
   // Request ::= SEQUENCE { reqCert CertID, singleRequestExtensions [0] EXPLICIT Extensions OPTIONAL }
-  const [certId, exts, ...extra] = req.expect(Tag.SEQUENCE, 'Request').children()
-  if (certId === undefined || extra.length > 0 || (exts !== undefined && exts.tag !== 0xa0)) throw new OcspMalformed('malformed Request')
+  const [certId, exts, ...extra] = children(expect(req, Tag.SEQUENCE, 'Request'))
+  if (certId === undefined || extra.length > 0 || (exts !== undefined && !is(exts, 0xa0))) throw new OcspMalformed('malformed Request')
   // CertID ::= SEQUENCE { hashAlgorithm, issuerNameHash OCTET STRING, issuerKeyHash OCTET STRING, serialNumber }
-  const [alg, nameHash, keyHash, serial, ...more] = certId.expect(Tag.SEQUENCE, 'CertID').children()
+  const [alg, nameHash, keyHash, serial, ...more] = children(expect(certId, Tag.SEQUENCE, 'CertID'))
   if (alg === undefined || nameHash === undefined || keyHash === undefined || serial === undefined || more.length > 0) {
     throw new OcspMalformed('malformed CertID')
   }
-  const [algOid, params, ...rest] = alg.expect(Tag.SEQUENCE, 'hashAlgorithm').children()
-  if (algOid === undefined || rest.length > 0 || (params !== undefined && params.tag !== Tag.NULL)) throw new OcspMalformed('malformed hashAlgorithm')
+  const [algOid, params, ...rest] = children(expect(alg, Tag.SEQUENCE, 'hashAlgorithm'))
+  if (algOid === undefined || rest.length > 0 || (params !== undefined && !is(params, Tag.NULL))) throw new OcspMalformed('malformed hashAlgorithm')
   const id = readOid(algOid)
   const h = hashes[id]
   if (h === undefined) throw new OcspMalformed(`unsupported CertID hash algorithm ${id}`)
-  const issuerNameHash = nameHash.expect(Tag.OCTET_STRING, 'issuerNameHash').content
-  const issuerKeyHash = keyHash.expect(Tag.OCTET_STRING, 'issuerKeyHash').content
+  const issuerNameHash = content(expect(nameHash, Tag.OCTET_STRING, 'issuerNameHash'))
+  const issuerKeyHash = content(expect(keyHash, Tag.OCTET_STRING, 'issuerKeyHash'))
   if (issuerNameHash.length !== h[1] || issuerKeyHash.length !== h[1]) throw new OcspMalformed(`CertID hashes are not ${h[0]} length`)
   const s = readInteger(serial)
   if ((s[0]! & 0x80) !== 0) throw new OcspMalformed('negative serial number')
   return {
     hashAlgorithm: h[0],
-    issuerNameHash: Buffer.from(issuerNameHash),
-    issuerKeyHash: Buffer.from(issuerKeyHash),
+    issuerNameHash,
+    issuerKeyHash,
     serialHex: s.toString('hex'),
-    certIdDer: Buffer.from(certId.raw),
+    certIdDer: toDer(certId),
   }
 }
 
@@ -134,8 +138,8 @@ export function matchesIssuer (certId: Pick<CertId, 'hashAlgorithm' | 'issuerNam
   const p = prepareIssuer(issuer)
   const alg = certId.hashAlgorithm
   if (hashes[OID[`id-${alg}`]] === undefined) return false
-  const name = template(p, `ocsp-name-${alg}`, () => createHash(alg).update(p.name).digest())
-  const key = template(p, `ocsp-key-${alg}`, () => createHash(alg).update(p.subjectPublicKey).digest())
+  const name = template<Buffer>(p, `ocsp-name-${alg}`, () => createHash(alg).update(p.name).digest())
+  const key = template<Buffer>(p, `ocsp-key-${alg}`, () => createHash(alg).update(p.subjectPublicKey).digest())
   return name.equals(certId.issuerNameHash) && key.equals(certId.issuerKeyHash)
 }
 
@@ -152,11 +156,12 @@ export interface OcspResponseInput {
   includeCertificates?: Buffer[]
 }
 
-const GOOD = implicit(0, Buffer.alloc(0)) // good [0] IMPLICIT NULL
-const UNKNOWN = implicit(2, Buffer.alloc(0)) // unknown [2] IMPLICIT UnknownInfo (NULL)
+const GOOD = implicit(0, '') // good [0] IMPLICIT NULL
+const UNKNOWN = implicit(2, '') // unknown [2] IMPLICIT UnknownInfo (NULL)
 const basicType = oid(OID['id-pkix-ocsp-basic'])
+const successful = enumerated(0)
 
-function certStatus (s: OcspCertStatus): Buffer {
+function certStatus (s: OcspCertStatus): Asn1 {
   if (s === 'good') return GOOD
   if (s === 'unknown') return UNKNOWN
   // revoked [1] IMPLICIT RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
@@ -168,9 +173,14 @@ function certStatus (s: OcspCertStatus): Buffer {
 export function buildOcspResponse (input: OcspResponseInput): Buffer {
   const r = prepareIssuer(input.responder)
   const single = input.responses.map((s) => {
-    if (s.certIdDer[0] !== Tag.SEQUENCE) throw new RangeError('certIdDer is not a CertID')
+    let certId: Asn1
+    try {
+      certId = expect(strictDer(s.certIdDer), Tag.SEQUENCE, 'CertID')
+    } catch {
+      throw new RangeError('certIdDer is not a CertID')
+    }
     // SingleResponse ::= SEQUENCE { certID, certStatus, thisUpdate, nextUpdate [0] EXPLICIT OPTIONAL, ... }
-    return seq(s.certIdDer, certStatus(s.status), generalizedTime(s.thisUpdate),
+    return seq(certId, certStatus(s.status), generalizedTime(s.thisUpdate),
       ...(s.nextUpdate === undefined ? [] : [explicit(0, generalizedTime(s.nextUpdate))]))
   })
   const exts = input.nonce === undefined
@@ -185,11 +195,23 @@ export function buildOcspResponse (input: OcspResponseInput): Buffer {
     ...exts,
   )
   const certs = input.includeCertificates !== undefined && input.includeCertificates.length > 0
-    ? [explicit(0, seq(...input.includeCertificates))]
+    ? [explicit(0, seq(...input.includeCertificates.map(certificateNode)))]
     : []
-  const basic = seq(tbs, r.algorithm.algorithmIdentifier, bitString(r.algorithm.sign(tbs)), ...certs)
+  // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature, certs [0] EXPLICIT OPTIONAL }
+  const basic = signed(tbs, r.algorithm, ...certs)
   // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
-  return seq(enumerated(0), explicit(0, seq(basicType, octetString(basic))))
+  return toDer(seq(successful, explicit(0, seq(basicType, octetString(basic)))))
+}
+
+// The responder sends the same certificate (the same Buffer) with every response: read it once.
+const certificateNodes = new WeakMap<Buffer, Asn1>()
+function certificateNode (der: Buffer): Asn1 {
+  let node = certificateNodes.get(der)
+  if (node === undefined) {
+    node = strictDer(der)
+    certificateNodes.set(der, node)
+  }
+  return node
 }
 
 const errorStatuses = { malformedRequest: 1, internalError: 2, tryLater: 3, sigRequired: 5, unauthorized: 6 } as const
@@ -198,5 +220,5 @@ const errorStatuses = { malformedRequest: 1, internalError: 2, tryLater: 3, sigR
 export function ocspErrorResponse (status: keyof typeof errorStatuses): Buffer {
   const code = errorStatuses[status]
   if (code === undefined) throw new RangeError(`unknown OCSP response status ${String(status)}`)
-  return seq(enumerated(code))
+  return toDer(seq(enumerated(code)))
 }
