@@ -5,6 +5,7 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
 import type { Socket } from 'node:net'
 import { STATUS_CODES } from 'node:http'
 import { databaseUnavailable, uniqueViolation } from '../db/errors.js'
+import { ocspErrorResponse } from '../pki/ocsp.js'
 import {
   Internal, MalformedJson, MethodNotAllowed, NotFound, OAuthError, PayloadTooLarge, Problem,
   UnsupportedMediaType, ValidationFailed, BadRequest, DependencyUnavailable, UniqueConflict, UriTooLong,
@@ -79,6 +80,11 @@ export function render (request: FastifyRequest, reply: FastifyReply, problem: P
 export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const problem = toProblem(error, 0) ?? BadRequest(error.message)
   request.log.info({ problem: problem.code, status: problem.status }, problem.detail)
+  // An OCSP GET (RFC 6960 A.1) is answered in OCSP's own format: malformedRequest, as the route does for bad base64.
+  if (request.method === 'GET' && request.url.startsWith('/pki/ocsp/')) {
+    void reply.code(200).type('application/ocsp-response').header('cache-control', 'no-store').send(ocspErrorResponse('malformedRequest'))
+    return
+  }
   void sendProblem(reply, problem)
 }
 

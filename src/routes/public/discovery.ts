@@ -5,7 +5,7 @@ import { sendDocument } from '../send-document.js'
 
 /** RFC 8414 metadata, with the RFC 8705 mTLS aliases and our extra endpoints. */
 export default async function discoveryRoutes (app: App): Promise<void> {
-  const { config, documents } = app.services
+  const { config, documents, authority } = app.services
   const issuer = config.DIRECTORY_ISSUER
   const mtls = config.MTLS_BASE_URL
   const metadata = {
@@ -23,6 +23,8 @@ export default async function discoveryRoutes (app: App): Promise<void> {
     participants_endpoint: `${issuer}/participants`,
     ca_bundle_uri: `${issuer}/pki/ca.pem`,
     crl_uri: `${issuer}/pki/crl`,
+    // The root's CRL about the issuing CA: ours when we hold the root key, else where its owner publishes it.
+    ...(authority.hasRootKey() ? { root_crl_uri: `${issuer}/pki/root.crl` } : config.CA_ROOT_CRL_URL !== undefined ? { root_crl_uri: config.CA_ROOT_CRL_URL } : {}),
     ocsp_uri: `${issuer}/pki/ocsp`,
     enrolment_endpoint: `${issuer}/enrol`,
     api_base_uri: mtls,
