@@ -20,6 +20,7 @@ import type { Profiles } from './profiles/index.js'
 import { ObbrProfile } from './profiles/obbr/service.js'
 import { OrganisationContacts } from './portal/contacts.js'
 import { UkProfile } from './profiles/uk/service.js'
+import { CdrProfile } from './profiles/cdr/service.js'
 import { Passkeys } from './portal/passkeys.js'
 import { PortalSessions } from './portal/sessions.js'
 import { PortalUsers } from './portal/users.js'
@@ -82,6 +83,7 @@ export async function createServices (config: Config, db: Database, clock: Clock
   const profiles: Profiles = {
     ...(on.has('obbr') ? { obbr: new ObbrProfile({ prisma, clock, keys, authority, ssa, config }) } : {}),
     ...(on.has('uk') ? { uk: new UkProfile({ prisma, clock, keys, authority, ssa, config }) } : {}),
+    ...(on.has('cdr') ? { cdr: new CdrProfile({ prisma, clock, keys, authority, ssa, audit, config }) } : {}),
   }
   const delivery = new EventDelivery({ prisma, clock, keys, config })
   return {
