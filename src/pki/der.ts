@@ -153,13 +153,26 @@ export function fromDer (der: Buffer): Asn1 {
 
 /**
  * X.690 §10: DER has one encoding per value. forge's reader also takes BER (non-minimal and indefinite lengths,
- * non-minimal INTEGERs), which would let two different byte strings carry one signed value, so whatever must be
- * DER is re-encoded and compared.
+ * non-minimal INTEGERs, constructed strings), which would let different byte strings carry one signed value, so
+ * whatever must be DER is re-encoded and compared, and the two rules re-encoding cannot see are checked.
  */
 export function checkDer (node: Asn1, der: Buffer): void {
   if (!toDer(node).equals(der)) {
     throw new Asn1Error('not DER (X.690 §10): it does not re-encode to the same bytes (a non-minimal or indefinite length, or a non-minimal INTEGER)')
   }
+  canonical(node)
+}
+
+function canonical (a: Asn1): void {
+  if (a.tagClass === Class.UNIVERSAL) {
+    // §10.2: only SEQUENCE, SET (and EXTERNAL, EMBEDDED PDV) are constructed; strings never are
+    if (a.constructed && a.type !== Type.SEQUENCE && a.type !== Type.SET && a.type !== Type.EXTERNAL && a.type !== Type.EMBEDDED) {
+      throw new Asn1Error(`not DER (X.690 §10.2): a constructed encoding of universal type ${a.type}`)
+    }
+    // §8.2, §11.1: one octet, FF for TRUE
+    if (a.type === Type.BOOLEAN && a.value !== '\x00' && a.value !== '\xff') throw new Asn1Error('not DER (X.690 §11.1): a BOOLEAN is 00 or FF')
+  }
+  if (Array.isArray(a.value)) for (const c of a.value) canonical(c)
 }
 
 export function strictDer (der: Buffer): Asn1 {
