@@ -40,8 +40,7 @@ export class SigningKeys {
     private readonly opts: { alg: SigningAlg, overlapSeconds: number },
   ) {}
 
-  private async create (tx: Tx, alg: SigningAlg, state: 'active' | 'next'): Promise<string> {
-    const privateKey = generate(alg)
+  private async create (tx: Tx, alg: SigningAlg, state: 'active' | 'next', privateKey: KeyObject = generate(alg)): Promise<string> {
     const jwk = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK
     const kid = await calculateJwkThumbprint(jwk, 'sha256')
     const sealed = this.vault.seal(privateKey, 'directory-signing', alg, randomUUID())
@@ -57,12 +56,16 @@ export class SigningKeys {
 
   /** Creates the active and next keys when there are none (first start); returns whether it did. */
   async ensure (who: Actor): Promise<boolean> {
+    const present = () => this.prisma.signingKey.count({ where: { state: { in: ['active', 'next'] } } })
+    if (await present() > 0) return false
+    // Generated before the transaction: two RSA keys can take seconds on a busy machine, past its time limit.
+    const fresh = [generate(this.opts.alg), generate(this.opts.alg)] as const
     return this.prisma.$transaction(async (tx) => {
       await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(7468)')
       const existing = await tx.signingKey.count({ where: { state: { in: ['active', 'next'] } } })
       if (existing > 0) return false
-      const active = await this.create(tx, this.opts.alg, 'active')
-      const next = await this.create(tx, this.opts.alg, 'next')
+      const active = await this.create(tx, this.opts.alg, 'active', fresh[0])
+      const next = await this.create(tx, this.opts.alg, 'next', fresh[1])
       await this.audit.append(tx, who, { action: 'signing_key.create', target: 'signing_keys', after: { active_kid: active, next_kid: next } })
       await bumpRegistryVersion(tx)
       return true
