@@ -59,7 +59,7 @@ async function ensureOperator (config: Config, db: Database, clock: Clock, vault
   const hasOperator = async (q: Pick<Database['prisma'], 'client'>) => (await q.client.findFirst({ where: { scopes: { has: 'directory:admin' } }, select: { id: true } })) !== null
   // Every start passes here: leave before decrypting the CA or generating keys when there is an operator.
   if (await hasOperator(db.prisma)) return undefined
-  const authority = new CertificateAuthority({ prisma: db.prisma, audit, clock, config }, await loadAuthority(db.prisma, vault))
+  const authority = new CertificateAuthority({ prisma: db.prisma, sql: db.sql, audit, clock, config }, await loadAuthority(db.prisma, vault))
   const orgId = randomUUID()
   const clientId = randomUUID()
   const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' })

@@ -11,6 +11,7 @@ import { SigningKeys } from './keys/signing-keys.js'
 import { KeyVault } from './keys/vault.js'
 import { CertificateAuthority } from './pki/authority.js'
 import { loadAuthority } from './pki/ca-store.js'
+import { OcspCache } from './pki/ocsp-cache.js'
 import { DocumentCache } from './publication/document-cache.js'
 import { AuthorisationServers } from './registry/authorisation-servers.js'
 import { Organisations } from './registry/organisations.js'
@@ -72,13 +73,14 @@ export async function createServices (config: Config, db: Database, clock: Clock
   const audit = new AuditLog(clock)
   const keys = new SigningKeys(prisma, vault, audit, clock, { alg: config.SIGNING_ALG, overlapSeconds: config.KEY_OVERLAP_SECONDS })
   await keys.load()
-  const authority = new CertificateAuthority({ prisma, audit, clock, config }, await loadAuthority(prisma, vault))
   const documents = new DocumentCache(prisma, opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {})
+  const ocspCache = new OcspCache({ sql: db.sql, registryVersion: () => documents.registryVersion() })
+  const authority = new CertificateAuthority({ prisma, sql: db.sql, audit, clock, config, ocspCache }, await loadAuthority(prisma, vault))
   // Another instance may rotate the signing keys: reload them whenever the shared version moves.
   documents.onVersionChange(() => keys.load().catch(() => {}))
   documents.start()
   const registry = { prisma, audit, clock, config }
-  const ssa = new SsaService({ prisma, clock, keys, config })
+  const ssa = new SsaService({ sql: db.sql, clock, keys, config })
   const on = new Set(config.ECOSYSTEM_PROFILES)
   const profiles: Profiles = {
     ...(on.has('obbr') ? { obbr: new ObbrProfile({ prisma, clock, keys, authority, ssa, config }) } : {}),
@@ -91,7 +93,7 @@ export async function createServices (config: Config, db: Database, clock: Clock
     organisations: new Organisations(registry),
     software: new SoftwareStatements(registry),
     authorisationServers: new AuthorisationServers(registry),
-    tokens: new TokenService({ prisma, clock, keys, config }),
+    tokens: new TokenService({ prisma, sql: db.sql, clock, keys, config }),
     enrolment: new Enrolment({ prisma, clock, audit, authority, config }),
     ssa,
     profiles,

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Prisma, Tx } from '../db/database.js'
-import { recordEvents } from '../events/outbox.js'
+import { outboxCall } from '../events/outbox.js'
+import { eventsFor, type PendingEvent } from '../events/types.js'
 import { canonicalJson } from './canonical.js'
 
 /** Who asked for a change, and under which request id: every service call that changes state takes one. */
@@ -52,30 +53,34 @@ function hashOf (prevHash: string, r: Row): string {
 export class AuditLog {
   constructor (private readonly clock: Clock) {}
 
-  /** Appends inside the caller's transaction, so the event commits (or not) with the change. One round trip. */
+  /**
+   * Appends inside the caller's transaction, so the event commits (or not) with the change. Every change passes
+   * through here: the events it announces go to the outbox in the same statement. One round trip.
+   */
   async append (tx: Tx, who: Actor, entry: AuditEntry): Promise<void> {
-    const call = this.appendCall(who, entry, 1)
+    const call = this.appendCall(who, entry, 1, await eventsFor(tx, entry))
     await tx.$queryRawUnsafe(`SELECT ${call.sql}`, ...call.values)
-    // Every change passes through here: the events it announces share its transaction (the outbox).
-    await recordEvents(tx, entry, call.values[1] as Date)
   }
 
   /**
    * The `audit_append(…)` call for one event, with parameters numbered from `$first`, and their values: for a
    * statement that writes a change and its event together (the whole statement is then one transaction).
-   * The function takes the chain's lock, links to the last event and inserts this one.
+   * The function takes the chain's lock, links to the last event and inserts this one; with `events`, the
+   * outbox append follows in the same select list (src/events/outbox.ts), in the order every change takes locks.
    */
-  appendCall (who: Actor, entry: AuditEntry, first: number): { sql: string, values: unknown[] } {
+  appendCall (who: Actor, entry: AuditEntry, first: number, events: PendingEvent[] = []): { sql: string, values: unknown[] } {
     const row: Row = {
       id: randomUUID(), at: this.clock.now(), actor: who.actor, action: entry.action, target: entry.target,
       before: jsonSafe(entry.before), after: jsonSafe(entry.after), requestId: who.requestId ?? null,
     }
     const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v))
     const $ = (i: number): string => `$${first + i}`
-    return {
+    const audit = {
       sql: `audit_append(${$(0)}::uuid, ${$(1)}::timestamptz, ${$(2)}, ${$(3)}, ${$(4)}, ${$(5)}::jsonb, ${$(6)}::jsonb, ${$(7)}, ${$(8)})`,
       values: [row.id, row.at, row.actor, row.action, row.target, json(row.before), json(row.after), row.requestId, bodyOf(row)],
     }
+    const outbox = outboxCall(events, row.at, first + audit.values.length)
+    return outbox ? { sql: `${audit.sql}, ${outbox.sql}`, values: [...audit.values, ...outbox.values] } : audit
   }
 
   async list (prisma: Prisma, { limit, cursor, target }: { limit: number, cursor?: string | undefined, target?: string | undefined }):

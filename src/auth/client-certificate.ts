@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { Prisma } from '../db/database.js'
+import type { Sql } from '../db/sql.js'
 import { Unauthorized } from '../errors.js'
 
 /** A client certificate presented on this connection, matched to one we issued. */
@@ -30,12 +30,13 @@ export function certificateProblem (row: CertificateRow | undefined, now: Date):
  * certificate, in its validity period and not revoked — read from the store on every request, so a
  * revocation bites on the next request, not when a cache expires.
  */
-export async function resolveClientCertificate (prisma: Prisma, clock: Clock, der: Buffer): Promise<PresentedCertificate> {
+export async function resolveClientCertificate (sql: Sql, clock: Clock, der: Buffer): Promise<PresentedCertificate> {
   const x5t = thumbprint(der)
-  const row = await prisma.certificate.findUnique({
-    where: { x5tS256: x5t }, select: { serial: true, type: true, status: true, notBefore: true, notAfter: true, organisationId: true, softwareStatementId: true },
-  })
-  const problem = certificateProblem(row ?? undefined, clock.now())
+  const [row] = await sql.query<CertificateRow & { serial: string, organisationId: string, softwareStatementId: string | null }>(
+    `SELECT serial, type::text AS type, status::text AS status, not_before AS "notBefore", not_after AS "notAfter",
+            organisation_id AS "organisationId", software_statement_id AS "softwareStatementId"
+       FROM certificates WHERE x5t_s256 = $1`, [x5t], 'client_certificate')
+  const problem = certificateProblem(row, clock.now())
   if (problem || !row) throw Unauthorized(problem ?? 'unknown certificate')
   return { der, x5tS256: x5t, serial: row.serial, organisationId: row.organisationId, softwareStatementId: row.softwareStatementId }
 }
@@ -46,15 +47,16 @@ interface StandingRow { type: string | null, status: string | null, not_before: 
  * One round trip for everything a protected request must know *now*: the connection's certificate
  * (issued by us, transport, current, unrevoked) and the token's client and organisation status.
  */
-export async function currentStanding (prisma: Prisma, clock: Clock, x5tS256: string, clientId: string):
+export async function currentStanding (sql: Sql, clock: Clock, x5tS256: string, clientId: string):
 Promise<{ certificate?: string, client?: string, organisation?: string }> {
-  const rows = await prisma.$queryRawUnsafe<StandingRow[]>(
+  if (!/^[0-9a-f-]{36}$/i.test(clientId)) return { client: 'the client is no longer active' }
+  const rows = await sql.query<StandingRow>(
     `SELECT c.type::text AS type, c.status::text AS status, c.not_before, c.not_after,
             cl.active AS client_active, o.status::text AS org_status
        FROM (SELECT 1) one
        LEFT JOIN certificates c ON c.x5t_s256 = $1
        LEFT JOIN clients cl ON cl.id = $2::uuid
-       LEFT JOIN organisations o ON o.id = cl.organisation_id`, x5tS256, clientId)
+       LEFT JOIN organisations o ON o.id = cl.organisation_id`, [x5tS256, clientId], 'current_standing')
   const r = rows[0]!
   const certificate = certificateProblem(r.type ? { type: r.type, status: r.status!, notBefore: new Date(r.not_before!), notAfter: new Date(r.not_after!) } : undefined, clock.now())
   return {

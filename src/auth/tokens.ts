@@ -4,9 +4,10 @@ import type { Clock } from '../clock.js'
 import { epochSeconds } from '../clock.js'
 import type { Config } from '../config.js'
 import type { Prisma } from '../db/database.js'
+import type { Sql } from '../db/sql.js'
 import { OAuthError } from '../errors.js'
 import type { SigningAlg, SigningKeys } from '../keys/signing-keys.js'
-import type { PresentedCertificate } from './client-certificate.js'
+import { certificateProblem, thumbprint } from './client-certificate.js'
 import type { ClientJwks } from './client-jwks.js'
 
 export const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -49,13 +50,17 @@ export function isAccessTokenClaims (payload: unknown): payload is AccessTokenCl
  * the client's certificate from the same organisation, and a token bound to that certificate (RFC 8705).
  */
 export class TokenService {
-  constructor (private readonly d: { prisma: Prisma, clock: Clock, keys: SigningKeys, config: Pick<Config, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ACCESS_TOKEN_TTL'> }) {}
+  constructor (private readonly d: { prisma: Prisma, sql: Sql, clock: Clock, keys: SigningKeys, config: Pick<Config, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ACCESS_TOKEN_TTL'> }) {}
 
   get tokenEndpoint (): string { return `${this.d.config.MTLS_BASE_URL}/token` }
   /** The audience of access tokens: the directory's protected API. */
   get audience (): string { return this.d.config.MTLS_BASE_URL }
 
-  async issue (req: TokenRequest, cert: PresentedCertificate): Promise<TokenResponse> {
+  /**
+   * `certificate` is the DER of the client certificate on this connection (chain checked by TLS); whether it is one
+   * we issued, current and unrevoked, is read in the same round trip as the client.
+   */
+  async issue (req: TokenRequest, certificate: Buffer): Promise<TokenResponse> {
     if (req.grant_type !== 'client_credentials') {
       throw new OAuthError(req.grant_type ? 'unsupported_grant_type' : 'invalid_request', req.grant_type ? `grant_type ${req.grant_type} is not supported; use client_credentials` : 'grant_type is required')
     }
@@ -76,11 +81,24 @@ export class TokenService {
     if (typeof clientId !== 'string' || unverified.sub !== clientId) throw new OAuthError('invalid_client', 'client_assertion iss and sub must both be the client id')
     if (req.client_id !== undefined && req.client_id !== clientId) throw new OAuthError('invalid_client', 'client_id does not match the client_assertion')
     if (!/^[0-9a-f-]{36}$/.test(clientId)) throw new OAuthError('invalid_client', 'unknown client')
-    // One round trip for the client and its organisation's status.
-    const [client] = await this.d.prisma.$queryRawUnsafe<Array<{ organisation_id: string, jwks: ClientJwks, scopes: string[], org_status: string }>>(
-      `SELECT c.organisation_id, c.jwks, c.scopes, o.status::text AS org_status
-         FROM clients c JOIN organisations o ON o.id = c.organisation_id WHERE c.id = $1::uuid AND c.active`, clientId)
-    if (!client) throw new OAuthError('invalid_client', 'unknown client')
+    // One round trip for the certificate, the client and its organisation's status.
+    const x5t = thumbprint(certificate)
+    const [row] = await this.d.sql.query<{
+      type: string | null, status: string | null, not_before: Date | null, not_after: Date | null, cert_org: string | null
+      organisation_id: string | null, jwks: ClientJwks, scopes: string[], org_status: string
+    }>(
+      `SELECT ce.type::text AS type, ce.status::text AS status, ce.not_before, ce.not_after, ce.organisation_id AS cert_org,
+              c.organisation_id, c.jwks, c.scopes, o.status::text AS org_status
+         FROM (SELECT 1) one
+         LEFT JOIN certificates ce ON ce.x5t_s256 = $1
+         LEFT JOIN clients c ON c.id = $2::uuid AND c.active
+         LEFT JOIN organisations o ON o.id = c.organisation_id`, [x5t, clientId], 'token_client')
+    // RFC 8705 §2: a certificate this directory issued, a current and unrevoked transport certificate.
+    const problem = certificateProblem(row!.type ? { type: row!.type, status: row!.status!, notBefore: new Date(row!.not_before!), notAfter: new Date(row!.not_after!) } : undefined, this.d.clock.now())
+    if (problem) throw new OAuthError('invalid_client', problem)
+    const cert = { x5tS256: x5t, organisationId: row!.cert_org! }
+    if (!row!.organisation_id) throw new OAuthError('invalid_client', 'unknown client')
+    const client = { ...row!, organisation_id: row!.organisation_id }
 
     let payload: JWTPayload
     try {
@@ -105,12 +123,11 @@ export class TokenService {
     if (refused.length > 0 || requested.length === 0) throw new OAuthError('invalid_scope', `scope not allowed for this client: ${refused.join(' ') || '(empty)'}`)
 
     // The primary key (client_id, jti) refuses a replay on every instance sharing the database.
-    try {
-      await this.d.prisma.usedAssertion.create({ data: { clientId, jti: payload.jti, expiresAt: new Date((payload.exp! + skew) * 1000) } })
-    } catch (e) {
-      if ((e as { code?: string }).code === 'P2002' || /unique|duplicate/i.test(String(e))) throw new OAuthError('invalid_client', 'client_assertion jti has been used already')
-      throw e
-    }
+    // ON CONFLICT DO NOTHING: a replay is an answer (no row back), not an error to classify.
+    const [fresh] = await this.d.sql.query<{ jti: string }>(
+      'INSERT INTO used_assertions (client_id, jti, expires_at) VALUES ($1::uuid, $2, $3) ON CONFLICT DO NOTHING RETURNING jti',
+      [clientId, payload.jti, new Date((payload.exp! + skew) * 1000)], 'token_jti')
+    if (!fresh) throw new OAuthError('invalid_client', 'client_assertion jti has been used already')
     this.prune(now)
 
     const scope = [...new Set(requested)].join(' ')

@@ -2,9 +2,11 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
+import pg from 'pg'
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { PrismaClient } from '../generated/prisma/client.js'
+import { pgliteSql, poolSql, type Sql } from './sql.js'
 
 export type Prisma = InstanceType<typeof PrismaClient>
 /** The client inside `$transaction(async (tx) => …)`. */
@@ -34,6 +36,8 @@ export const defaultLimits: DatabaseLimits = { connectTimeoutMs: 3000, statement
 export interface Database {
   readonly kind: DatabaseTarget['kind']
   readonly prisma: Prisma
+  /** The same database without Prisma, for the hot paths (src/db/sql.ts). */
+  readonly sql: Sql
   /** A fresh adapter factory on the same database, for the schema engine. */
   readonly migrationAdapter: () => SqlMigrationAwareDriverAdapterFactory
   /** The embedded engine, when there is one (dumps, direct SQL in tests). */
@@ -104,11 +108,16 @@ export async function openDatabase (target: DatabaseTarget): Promise<Database> {
       // cannot even do that (frozen), and the pool destroys that connection.
       statement_timeout: limits.statementTimeoutMs, query_timeout: limits.statementTimeoutMs + 500,
     }
-    const prisma = new PrismaClient({ adapter: new BoundedPg(options), transactionOptions })
+    // One pool, so bounded alike, for Prisma and the hot paths' direct queries.
+    const pool = new pg.Pool(options)
+    const prisma = new PrismaClient({ adapter: new BoundedPg(pool), transactionOptions })
     await prisma.$connect()
     // Migrations may run long statements: only the connection is bounded.
     const migration = { connectionString: target.url, connectionTimeoutMillis: limits.connectTimeoutMs }
-    return { kind: 'postgres', prisma, migrationAdapter: () => new MigrationPg(migration), close: () => prisma.$disconnect() }
+    return {
+      kind: 'postgres', prisma, sql: poolSql(pool), migrationAdapter: () => new MigrationPg(migration),
+      close: async () => { await prisma.$disconnect(); await pool.end() },
+    }
   }
   if (target.kind === 'pglite') mkdirSync(target.dir, { recursive: true, mode: 0o700 })
   // PGlite is one embedded connection: the Prisma client and the schema engine share it.
@@ -120,6 +129,7 @@ export async function openDatabase (target: DatabaseTarget): Promise<Database> {
   return {
     kind: target.kind,
     prisma,
+    sql: pgliteSql(pglite),
     migrationAdapter: () => new PrismaPGlite(pglite),
     pglite,
     close: async () => { await prisma.$disconnect(); await pglite.close() },

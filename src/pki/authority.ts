@@ -2,18 +2,23 @@ import type { Actor, AuditLog } from '../audit/audit-log.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { Prisma } from '../db/database.js'
+import type { Sql } from '../db/sql.js'
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.js'
-import { bumpRegistryVersion } from '../registry/deps.js'
+import { eventsFor } from '../events/types.js'
 import { leafPointers, type AuthorityMaterial } from './ca-store.js'
 import { describeCertificate, issueCertificate, newSerial, x5tS256, type NameAttribute } from './certificate.js'
 import { buildCrl } from './crl.js'
 import { parseCsr } from './csr.js'
 import { buildOcspResponse, matchesIssuer, ocspErrorResponse, OcspMalformed, parseOcspRequest } from './ocsp.js'
+import type { OcspCache, PreparedOcspResponse } from './ocsp-cache.js'
 import { toPem } from './pem.js'
 import type { RevocationReason } from './reasons.js'
 import { revokeCertificates } from './revocation.js'
 
 export type CertificateType = 'transport' | 'signing'
+
+/** An OCSP response; `prepared` when it was produced ahead of the request and may be cached (RFC 5019 §6.2). */
+export interface OcspAnswer { der: Buffer, prepared?: PreparedOcspResponse }
 
 export interface IssueRequest {
   orgId: string
@@ -52,7 +57,11 @@ export class CertificateAuthority {
   private readonly bundle: string
 
   constructor (
-    private readonly d: { prisma: Prisma, audit: AuditLog, clock: Clock, config: Pick<Config, 'DIRECTORY_ISSUER' | 'CERT_VALIDITY_DAYS' | 'CRL_VALIDITY_SECONDS'> },
+    private readonly d: {
+      prisma: Prisma, sql: Sql, audit: AuditLog, clock: Clock, config: Pick<Config, 'DIRECTORY_ISSUER' | 'CERT_VALIDITY_DAYS' | 'CRL_VALIDITY_SECONDS'>
+      /** Pre-produced OCSP responses; without it every request is answered afresh. */
+      ocspCache?: OcspCache
+    },
     readonly material: AuthorityMaterial,
   ) {
     this.chainDer = [material.issuingDer]
@@ -72,11 +81,11 @@ export class CertificateAuthority {
   async issue (req: IssueRequest, who: Actor): Promise<IssuedCertificate> {
     const spki = typeof req.csr === 'object' && 'spki' in req.csr ? req.csr.spki : parseCsr(req.csr).spki
     // One round trip: the organisation, whether it holds the active data-holder role, and the software.
-    const [org] = await this.d.prisma.$queryRawUnsafe<Array<{ id: string, legal_name: string, country: string, status: string, data_holder: boolean, software_status: string | null }>>(
+    const [org] = await this.d.sql.query<{ id: string, legal_name: string, country: string, status: string, data_holder: boolean, software_status: string | null }>(
       `SELECT o.id, o.legal_name, o.country, o.status::text AS status,
               EXISTS (SELECT 1 FROM organisation_roles r WHERE r.organisation_id = o.id AND r.role = 'data-holder' AND r.status = 'active') AS data_holder,
               (SELECT s.status::text FROM software_statements s WHERE s.id = $2::uuid AND s.organisation_id = o.id) AS software_status
-         FROM organisations o WHERE o.id = $1::uuid`, req.orgId, req.softwareId ?? null)
+         FROM organisations o WHERE o.id = $1::uuid`, [req.orgId, req.softwareId ?? null], 'issue_subject')
     if (!org) throw NotFound(`no organisation ${req.orgId}`)
     if (org.status !== 'active' && org.status !== 'pending') throw Forbidden(`the organisation is ${org.status}: no certificates are issued`)
     let subjectId = req.subjectId
@@ -114,19 +123,21 @@ export class CertificateAuthority {
     }, this.material.issuer)
     const info = describeCertificate(der)
     const thumbprint = x5tS256(der)
-    await this.d.prisma.$transaction(async (tx) => {
-      await tx.certificate.create({
-        data: {
-          serial: info.serialHex, type: req.type, organisationId: org.id, softwareStatementId: req.softwareId ?? null,
-          der: new Uint8Array(der), x5tS256: thumbprint, notBefore: info.notBefore, notAfter: info.notAfter,
-        },
-      })
-      await this.d.audit.append(tx, who, {
-        action: 'certificate.issue', target: `certificate:${info.serialHex}`,
-        after: { type: req.type, org_id: org.id, software_id: req.softwareId ?? null, subject_id: subjectId, 'x5t#S256': thumbprint, not_after: info.notAfter, dns_names: dnsNames },
-      })
-      await bumpRegistryVersion(tx)
-    })
+    // The certificate, its audit event, its outbox event and the registry version in one statement (one
+    // round trip, one implicit transaction): the locks are taken in the order every other change takes them.
+    const entry = {
+      action: 'certificate.issue', target: `certificate:${info.serialHex}`,
+      after: { type: req.type, org_id: org.id, software_id: req.softwareId ?? null, subject_id: subjectId, 'x5t#S256': thumbprint, not_after: info.notAfter, dns_names: dnsNames },
+    }
+    const events = await eventsFor(this.d.prisma, entry) // certificate.issue reads nothing
+    const change = this.d.audit.appendCall(who, entry, 9, events)
+    await this.d.sql.query(
+      `WITH cert AS (
+         INSERT INTO certificates (serial, type, organisation_id, software_statement_id, der, x5t_s256, not_before, not_after)
+         VALUES ($1, $2::"CertificateType", $3::uuid, $4::uuid, $5, $6, $7, $8) RETURNING serial)
+       SELECT ${change.sql}, registry_bump() FROM cert`,
+      [info.serialHex, req.type, org.id, req.softwareId ?? null, der, thumbprint, info.notBefore, info.notAfter, ...change.values],
+      `issue_certificate_${events.length}`)
     return {
       serial: info.serialHex, type: req.type, certificate: toPem(der, 'CERTIFICATE'),
       chain: this.chainDer.map((c) => toPem(c, 'CERTIFICATE')), 'x5t#S256': thumbprint,
@@ -138,7 +149,7 @@ export class CertificateAuthority {
   async revoke (serial: string, reason: RevocationReason, who: Actor, orgId?: string): Promise<IssuedCertificate> {
     // Serials are stored as the lowercase hex of their exact DER bytes (leading zeros are significant).
     const normalized = serial.toLowerCase()
-    return this.d.prisma.$transaction(async (tx) => {
+    const revoked = await this.d.prisma.$transaction(async (tx) => {
       const cert = await tx.certificate.findUnique({ where: { serial: normalized } })
       if (!cert || (orgId && cert.organisationId !== orgId)) throw NotFound(`no certificate ${serial}`)
       if (cert.status === 'revoked') throw Conflict(`certificate ${serial} is already revoked`)
@@ -146,6 +157,9 @@ export class CertificateAuthority {
       const row = await tx.certificate.findUniqueOrThrow({ where: { serial: normalized } })
       return this.view(row)
     })
+    // Other instances learn it from the registry version; this one forgets its prepared responses at once.
+    this.d.ocspCache?.forget(normalized)
+    return revoked
   }
 
   view (c: { serial: string, type: string, der: Uint8Array, x5tS256: string, notBefore: Date, notAfter: Date, status: string }): IssuedCertificate {
@@ -201,38 +215,49 @@ export class CertificateAuthority {
    * certificates, the root for issuing CA certificates. A request about any other issuer, or mixing issuers, is
    * `unauthorized` (RFC 5019 §2.2.3): we are not its responder. The signer's certificate travels in the response.
    */
-  async ocsp (request: Buffer): Promise<Buffer> {
+  async ocsp (request: Buffer): Promise<OcspAnswer> {
+    // RFC 5019: a request about one certificate without a nonce is answered with a response produced ahead of
+    // it, from memory, byte for byte the same until it is refreshed (src/pki/ocsp-cache.ts).
+    const cache = this.d.ocspCache
+    const key = request.length > 0 && request.length <= 1024 ? request.toString('base64') : undefined
+    let version: bigint | undefined
+    if (cache && key) {
+      version = await cache.current()
+      const hit = cache.get(key, this.d.clock.now())
+      if (hit) return { der: hit.der, prepared: hit }
+    }
     let parsed: ReturnType<typeof parseOcspRequest>
     try {
       parsed = parseOcspRequest(request)
     } catch (e) {
-      if (e instanceof OcspMalformed) return ocspErrorResponse('malformedRequest')
+      if (e instanceof OcspMalformed) return { der: ocspErrorResponse('malformedRequest') }
       throw e
     }
-    if (parsed.requests.length === 0 || parsed.requests.length > 20) return ocspErrorResponse('malformedRequest')
+    if (parsed.requests.length === 0 || parsed.requests.length > 20) return { der: ocspErrorResponse('malformedRequest') }
     const now = this.d.clock.now()
     const { issuer, root } = this.material
     let responder: typeof issuer
-    let rows: Array<{ serial: string, status: string, revokedAt: Date | null, revocationReason: string | null }>
+    let rows: Array<{ serial: string, status: string, revokedAt: Date | null, revocationReason: string | null, participant: boolean }>
     const serials = parsed.requests.map((r) => r.serialHex)
     if (parsed.requests.every((r) => matchesIssuer(r, issuer))) {
       responder = issuer
       rows = [
-        ...await this.d.prisma.certificate.findMany({
-          where: { serial: { in: serials } }, select: { serial: true, status: true, revokedAt: true, revocationReason: true },
-        }),
+        ...(await this.d.sql.query<{ serial: string, status: string, revokedAt: Date | null, revocationReason: string | null }>(
+          `SELECT serial, status::text AS status, revoked_at AS "revokedAt", revocation_reason AS "revocationReason"
+             FROM certificates WHERE serial = ANY($1::text[])`, [serials], 'ocsp_status')).map((r) => ({ ...r, participant: true })),
         // the listener's own certificates are issued by the issuing CA too, and never revoked
         ...(await this.d.prisma.authorityCertificate.findMany({ where: { serial: { in: serials }, kind: 'tls-server' }, select: { serial: true } }))
-          .map((r) => ({ serial: r.serial, status: 'active', revokedAt: null, revocationReason: null })),
+          .map((r) => ({ serial: r.serial, status: 'active', revokedAt: null, revocationReason: null, participant: false })),
       ]
     } else if (root !== undefined && parsed.requests.every((r) => matchesIssuer(r, root))) {
       responder = root
       rows = (await this.d.prisma.authorityCertificate.findMany({ where: { serial: { in: serials }, kind: 'issuing-ca' }, select: { serial: true } }))
-        .map((r) => ({ serial: r.serial, status: 'active', revokedAt: null, revocationReason: null }))
+        .map((r) => ({ serial: r.serial, status: 'active', revokedAt: null, revocationReason: null, participant: false }))
     } else {
-      return ocspErrorResponse('unauthorized')
+      return { der: ocspErrorResponse('unauthorized') }
     }
     const bySerial = new Map(rows.map((r) => [r.serial, r]))
+    const nextUpdate = new Date(now.getTime() + 3600_000)
     const responses = parsed.requests.map((r) => {
       const row = bySerial.get(r.serialHex)
       const status = !row
@@ -240,10 +265,18 @@ export class CertificateAuthority {
         : row.status === 'revoked'
           ? { revokedAt: row.revokedAt!, ...(row.revocationReason ? { reason: row.revocationReason as RevocationReason } : {}) }
           : 'good' as const
-      return { certIdDer: r.certIdDer, status, thisUpdate: now, nextUpdate: new Date(now.getTime() + 3600_000) }
+      return { certIdDer: r.certIdDer, status, thisUpdate: now, nextUpdate }
     })
-    return buildOcspResponse({
+    const der = buildOcspResponse({
       responder, producedAt: now, responses, includeCertificates: [responder.certificate], ...(parsed.nonce ? { nonce: parsed.nonce } : {}),
     })
+    const only = parsed.requests.length === 1 ? bySerial.get(parsed.requests[0]!.serialHex) : undefined
+    if (cache && key && version !== undefined && only && !parsed.nonce) {
+      const prepared = cache.put(key, { der, thisUpdate: now, nextUpdate }, {
+        serial: only.participant ? only.serial : undefined, status: only.status === 'revoked' ? 'revoked' : 'good', version,
+      })
+      return { der, prepared }
+    }
+    return { der }
   }
 }

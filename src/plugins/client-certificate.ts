@@ -41,7 +41,7 @@ function fromHeader (request: FastifyRequest, opts: ClientCertificateOptions): B
  * chain (requestCert with our CA); here it must also be a current, unrevoked certificate we issued.
  */
 async function clientCertificate (app: FastifyInstance, opts: ClientCertificateOptions): Promise<void> {
-  const { prisma } = app.services.db
+  const { sql } = app.services.db
   const { clock } = app.services
   app.decorateRequest('presentedCertificate', function (this: FastifyRequest): Buffer { throw Unauthorized('no client certificate') })
   app.decorateRequest('clientCertificate', function (this: FastifyRequest) { return Promise.reject(Unauthorized('no client certificate')) })
@@ -59,7 +59,7 @@ async function clientCertificate (app: FastifyInstance, opts: ClientCertificateO
       return (der = peer.raw)
     }
     request.clientCertificate = () => {
-      memo ??= (async () => resolveClientCertificate(prisma, clock, request.presentedCertificate()))()
+      memo ??= (async () => resolveClientCertificate(sql, clock, request.presentedCertificate()))()
       memo.catch(() => {})
       return memo
     }

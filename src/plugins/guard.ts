@@ -73,7 +73,7 @@ async function guard (app: FastifyInstance): Promise<void> {
     }
     // The token is bound to this certificate; whether certificate, client and organisation are still
     // in good standing is read fresh, in one query, on every request.
-    const standing = await currentStanding(db.prisma, clock, claims.cnf['x5t#S256'], claims.client_id)
+    const standing = await currentStanding(db.sql, clock, claims.cnf['x5t#S256'], claims.client_id)
     if (standing.certificate) throw Unauthorized(standing.certificate)
     if (standing.client) throw Forbidden(standing.client)
     if (standing.organisation) throw Forbidden(standing.organisation)

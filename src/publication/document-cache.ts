@@ -87,6 +87,9 @@ export class DocumentCache {
 
   onVersionChange (listener: () => unknown): void { this.listeners.push(listener) }
 
+  /** The registry version: no database read unless a local change or the poll marked it stale. */
+  registryVersion (): Promise<bigint> { return this.version() }
+
   /** After a local change: the next read checks the version at once (read-your-writes on this instance). */
   markStale (): void { this.stale = true }
 

@@ -3,7 +3,7 @@ import { SignJWT } from 'jose'
 import type { Actor } from '../audit/audit-log.js'
 import { epochSeconds, type Clock } from '../clock.js'
 import type { Config } from '../config.js'
-import type { Prisma } from '../db/database.js'
+import type { Sql } from '../db/sql.js'
 import { Forbidden, NotFound } from '../errors.js'
 import type { SigningKeys } from '../keys/signing-keys.js'
 import { ssaClaims } from './claims.js'
@@ -47,14 +47,25 @@ export interface SsaProfile {
  * role it claims are active at this moment; a new jti each time, recorded for audit. Ecosystem
  * profiles (src/profiles/) pass their own claim set; the gate and the signing are the same for all.
  */
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 export class SsaService {
-  constructor (private readonly d: { prisma: Prisma, clock: Clock, keys: SigningKeys, config: Pick<Config, 'DIRECTORY_ISSUER' | 'SSA_TTL' | 'ROLES'> }) {}
+  constructor (private readonly d: { sql: Sql, clock: Clock, keys: SigningKeys, config: Pick<Config, 'DIRECTORY_ISSUER' | 'SSA_TTL' | 'ROLES'> }) {}
 
   /** The software, its organisation and what they assert, once the status gate has passed. */
   async source (orgId: string, softwareId: string): Promise<SsaSource> {
-    // One round trip: the software statement, its organisation, its active roles and authority claims.
-    const [row] = await this.d.prisma.$queryRawUnsafe<SsaSourceRow[]>(
-      `SELECT s.id, s.version, s.mode::text AS mode, s.roles, s.token_endpoint_auth_method, s.client_name, s.client_description,
+    return this.read(orgId, softwareId)
+  }
+
+  /**
+   * One round trip: the software statement, its organisation, its active roles and authority claims — and, when
+   * `record` is given, the issuance row, written by the same statement only if the gate below would pass.
+   */
+  private async read (orgId: string, softwareId: string, record?: { jti: string, kid: string, issuedAt: Date, expiresAt: Date, requestedBy: string }): Promise<SsaSource> {
+    if (!uuid.test(orgId) || !uuid.test(softwareId)) throw NotFound(`no software statement ${softwareId} in organisation ${orgId}`)
+    const [row] = await this.d.sql.query<SsaSourceRow>(
+      `WITH src AS (
+       SELECT s.id, s.version, s.mode::text AS mode, s.roles, s.token_endpoint_auth_method, s.client_name, s.client_description,
               s.client_uri, s.logo_uri, s.tos_uri, s.policy_uri, s.redirect_uris, s.environment, s.on_behalf_of,
               s.status::text AS software_status, o.id AS org_id, o.legal_name, o.status::text AS org_status,
               o.registration_number, o.company_register, o.registration_id, o.country::text AS country,
@@ -65,7 +76,14 @@ export class SsaService {
                   ORDER BY c.role, c.authorisation_domain, c.authority_id)
                 FROM authority_claims c WHERE c.organisation_id = o.id), '[]'::json) AS authority_claims
          FROM software_statements s JOIN organisations o ON o.id = s.organisation_id
-        WHERE s.id = $1::uuid AND s.organisation_id = $2::uuid`, softwareId, orgId)
+        WHERE s.id = $1::uuid AND s.organisation_id = $2::uuid),
+       recorded AS (
+       INSERT INTO ssa_issuances (jti, software_statement_id, organisation_id, kid, requested_by, issued_at, expires_at)
+       SELECT $3::text, src.id, src.org_id, $4::text, $5::text, $6::timestamptz, $7::timestamptz FROM src
+        WHERE $3::text IS NOT NULL AND src.org_status = 'active' AND src.software_status = 'active' AND src.roles <@ src.active_roles)
+       SELECT * FROM src`,
+      [softwareId, orgId, record?.jti ?? null, record?.kid ?? null, record?.requestedBy ?? null, record?.issuedAt ?? null, record?.expiresAt ?? null],
+      'ssa_source')
     if (!row) throw NotFound(`no software statement ${softwareId} in organisation ${orgId}`)
     if (row.org_status !== 'active') throw Forbidden(`the organisation is ${row.org_status}: no SSA is issued`)
     if (row.software_status !== 'active') throw Forbidden(`the software statement is ${row.software_status}: no SSA is issued`)
@@ -95,20 +113,18 @@ export class SsaService {
 
   /** An SSA in a profile's claim set, after the same status gate as the native one. */
   async issueAs (profile: SsaProfile, orgId: string, softwareId: string, who: Actor): Promise<string> {
-    const source = await this.source(orgId, softwareId)
     const key = this.d.keys.current()
     const iat = epochSeconds(this.d.clock)
     const exp = iat + (profile.ttl ?? this.d.config.SSA_TTL)
     const jti = randomUUID()
+    // Issuing an SSA changes no state, so it is recorded in its own table rather than the audit chain, whose
+    // append serialises every writer on one lock; the record is written by the same statement that reads the
+    // gate, and only when the gate passes.
+    const source = await this.read(orgId, softwareId, { jti, kid: key.kid, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000), requestedBy: who.actor })
     const ssa = await new SignJWT(profile.claims(source))
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .setIssuer(profile.issuer).setIssuedAt(iat).setExpirationTime(exp).setJti(jti)
       .sign(key.key)
-    // Issuing an SSA changes no state, so it is recorded in its own table rather than the audit
-    // chain, whose append serialises every writer on one lock.
-    await this.d.prisma.ssaIssuance.create({
-      data: { jti, softwareStatementId: source.software.id, organisationId: source.org.id, kid: key.kid, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000), requestedBy: who.actor },
-    })
     return ssa
   }
 }

@@ -140,6 +140,49 @@ t.test('revocation shows at once in the CRL (verified by openssl) and in OCSP (o
   t.match(viaGet.stdout, /revoked/)
 })
 
+t.test('OCSP GET (RFC 5019): a pre-produced answer with ETag and Cache-Control, replaced on the next request after a revocation, on every instance', async (t) => {
+  // A second instance on the same database: it learns of the revocation from the registry version alone.
+  const other = await buildTestApp(t, { DIRECTORY_MASTER_KEY: ctx.config.DIRECTORY_MASTER_KEY! }, { db: { db: ctx.db, ...(ctx.dbUrl ? { url: ctx.dbUrl } : {}) } })
+  const issued = (await issue('transport')).json()
+  const leaf = file('cached-leaf.pem', issued.certificate)
+  const reqFile = join(dir, 'cached-req.der')
+  openssl('ocsp', '-issuer', issuingPem, '-cert', leaf, '-reqout', reqFile, '-no_nonce')
+  const path = `/pki/ocsp/${encodeURIComponent(readFileSync(reqFile).toString('base64'))}`
+  const status = (der: Buffer): string => openssl('ocsp', '-respin', file('cached-resp.der', der), '-issuer', issuingPem, '-cert', leaf, '-CAfile', bundle).stdout
+  const get = async (base: string, headers: Record<string, string> = {}) => {
+    const res = await request(`${base}${path}`, { headers })
+    return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) }
+  }
+  const first = await get(ctx.publicUrl)
+  const second = await get(ctx.publicUrl)
+  t.match(status(first.body), /good/)
+  t.ok(first.body.equals(second.body), 'the same pre-produced bytes')
+  t.equal(first.headers.etag, second.headers.etag)
+  t.match(first.headers['cache-control'], /^max-age=\d+, public, no-transform, must-revalidate$/)
+  t.ok(first.headers['last-modified'] && first.headers.expires, 'Last-Modified is thisUpdate, Expires nextUpdate')
+  t.equal((await get(ctx.publicUrl, { 'if-none-match': String(first.headers.etag) })).status, 304)
+  const elsewhere = await get(other.publicUrl)
+  t.match(status(elsewhere.body), /good/, 'the other instance has its own answer ready')
+
+  // Revoked through the participant API on the first instance: its next answer says so …
+  t.equal((await alice.call('POST', `/organisations/${alice.orgId}/certificates/${issued.serial}/revoke`, { json: { reason: 'keyCompromise' } })).status, 200)
+  const after = await get(ctx.publicUrl, { 'if-none-match': String(first.headers.etag) })
+  t.equal(after.status, 200, 'the old ETag no longer matches')
+  t.match(status(after.body), /revoked/)
+  t.not(after.headers.etag, first.headers.etag)
+  // … and the other instance's once it has seen the registry version move (it polls every 100 ms in tests).
+  let seen = ''
+  for (let i = 0; i < 40 && !/revoked/.test(seen); i++) {
+    seen = status((await get(other.publicUrl)).body)
+    if (!/revoked/.test(seen)) await new Promise((r) => setTimeout(r, 50))
+  }
+  t.match(seen, /revoked/, 'the other instance answers revoked')
+  // A POST with a nonce is answered afresh and echoes it.
+  const post = await opensslAsync('ocsp', '-url', `${other.publicUrl}/pki/ocsp`, '-issuer', issuingPem, '-cert', leaf, '-CAfile', bundle)
+  t.match(post.stdout, /revoked/)
+  t.notMatch(post.stderr + post.stdout, /nonce/i, 'openssl found its nonce echoed')
+})
+
 t.test('OCSP: unknown serial, garbage request', async (t) => {
   const other = file('other.pem', execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=x', '-days', '1'], { encoding: 'utf8' }))
   const unknown = await opensslAsync('ocsp', '-url', `${ctx.publicUrl}/pki/ocsp`, '-issuer', issuingPem, '-cert', other, '-CAfile', bundle)

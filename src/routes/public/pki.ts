@@ -5,6 +5,7 @@ import { NotFound } from '../../errors.js'
 import { databaseUnavailable } from '../../db/errors.js'
 import { retryAfterSeconds } from '../../plugins/errors.js'
 import { sendDocument } from '../send-document.js'
+import type { OcspAnswer } from '../../pki/authority.js'
 
 /**
  * The CA's public face: chain bundle, one DER certificate per issuer (AIA caIssuers), the issuing CA's CRL and the
@@ -13,6 +14,7 @@ import { sendDocument } from '../send-document.js'
 export default async function pkiRoutes (app: App): Promise<void> {
   const { documents, authority, config, clock } = app.services
   const maxAge = config.CACHE_MAX_AGE
+  const ocspMaxAge = Math.min(maxAge, 300)
 
   app.get('/pki/ca.pem', { schema: { tags: ['pki'], summary: 'Issuing and root CA certificates (PEM bundle)' } }, async (request, reply) => {
     const doc = await documents.get('ca.pem', async () => ({ body: authority.caBundlePem(), contentType: 'application/pem-certificate-chain' }))
@@ -54,14 +56,14 @@ export default async function pkiRoutes (app: App): Promise<void> {
   })
 
   // While the database is away the responder cannot know a status: RFC 6960 §2.3 tryLater, in OCSP's own format.
-  const ocspOrTryLater = async (der: Buffer, reply: FastifyReply): Promise<Buffer> => {
+  const ocspOrTryLater = async (der: Buffer, reply: FastifyReply): Promise<OcspAnswer> => {
     try {
       return await authority.ocsp(der)
     } catch (err) {
       if (!databaseUnavailable(err)) throw err
       reply.log.warn({ err }, 'OCSP: database unavailable, answering tryLater')
       reply.code(503).header('retry-after', String(retryAfterSeconds))
-      return tryLater
+      return { der: tryLater }
     }
   }
 
@@ -74,7 +76,8 @@ export default async function pkiRoutes (app: App): Promise<void> {
   }, async (request, reply) => {
     const body = request.body
     const der = Buffer.isBuffer(body) ? body : Buffer.alloc(0)
-    return reply.type('application/ocsp-response').header('cache-control', 'no-store').send(await ocspOrTryLater(der, reply))
+    // RFC 5019 §5: HTTP caches do not keep POST answers.
+    return reply.type('application/ocsp-response').header('cache-control', 'no-store').send((await ocspOrTryLater(der, reply)).der)
   })
 
   app.get('/pki/ocsp/*', {
@@ -82,9 +85,16 @@ export default async function pkiRoutes (app: App): Promise<void> {
   }, async (request, reply) => {
     // RFC 6960 §A.1: url-encoding of base64 of the DER. Anything that does not decode is a malformed request, not
     // a server error; an empty DER makes the responder answer malformedRequest.
-    const der = decodeOcspPath(request.params['*'])
-    const answer = await ocspOrTryLater(der, reply)
-    return reply.type('application/ocsp-response').header('cache-control', answer === tryLater ? 'no-store' : `public, max-age=${Math.min(maxAge, 300)}`).send(answer)
+    const answer = await ocspOrTryLater(decodeOcspPath(request.params['*']), reply)
+    reply.type('application/ocsp-response')
+    const prepared = answer.prepared
+    if (!prepared) return reply.header('cache-control', 'no-store').send(answer.der)
+    // RFC 5019 §6.2: a pre-produced response may be cached until nextUpdate; ETag and Last-Modified let caches revalidate.
+    const fresh = Math.max(0, Math.min(ocspMaxAge, Math.floor((prepared.nextUpdate.getTime() - clock.now().getTime()) / 1000)))
+    reply.header('cache-control', `max-age=${fresh}, public, no-transform, must-revalidate`)
+      .header('etag', prepared.etag).header('last-modified', prepared.thisUpdate.toUTCString()).header('expires', prepared.nextUpdate.toUTCString())
+    if (request.headers['if-none-match'] === prepared.etag) return reply.code(304).send()
+    return reply.send(prepared.der)
   })
 }
 

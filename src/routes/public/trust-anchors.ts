@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { App } from '../../app.js'
-import { filterParticipants, loadParticipants } from '../../publication/participants.js'
+import { participantsDocument } from '../../publication/participants.js'
 import { loadKeystore } from '../../publication/keystores.js'
 import { organisationStatuses } from '../../registry/lifecycle.js'
 import { roleCode, uuid } from '../../registry/schemas.js'
@@ -30,12 +30,8 @@ export default async function trustAnchorRoutes (app: App): Promise<void> {
   }, async (request, reply) => {
     const { role, status } = request.query
     const key = `participants?role=${role ?? ''}&status=${status ?? ''}`
-    const doc = await documents.get(key, async () => {
-      // The full list is built once per version; filtered views derive from it.
-      const all = await documents.get('participants:all', async () => ({ body: JSON.stringify(await loadParticipants(db.prisma, config.DIRECTORY_ISSUER)), contentType: json }))
-      if (!role && !status) return { body: all.body, contentType: json }
-      return { body: JSON.stringify(filterParticipants(JSON.parse(all.body.toString()), { role, status })), contentType: json }
-    })
+    // Built by the database once per registry version and filter (src/publication/participants.ts).
+    const doc = await documents.get(key, async () => ({ body: await participantsDocument(db.sql, config.DIRECTORY_ISSUER, { role, status }), contentType: json }))
     return sendDocument(request, reply, doc, maxAge)
   })
 
