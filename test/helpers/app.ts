@@ -11,10 +11,17 @@ import { initDirectory } from '../../src/init.js'
 import { createServices, type Services } from '../../src/services.js'
 import { testDatabase } from './database.js'
 
+/**
+ * The directory's clock, moved by hand. Frozen by default, so tests decide when time passes; `following` keeps pace
+ * with real time, for suites whose other parties (an AS, an SDK client) read the real clock: a long run on a busy
+ * machine must not leave the directory behind them.
+ */
 export class TestClock implements Clock {
-  constructor (private t = Date.now()) {}
-  now (): Date { return new Date(this.t) }
-  advance (seconds: number): void { this.t += seconds * 1000 }
+  #start = Date.now()
+  #offset = 0
+  constructor (private readonly following = false) {}
+  now (): Date { return new Date((this.following ? Date.now() : this.#start) + this.#offset) }
+  advance (seconds: number): void { this.#offset += seconds * 1000 }
 }
 
 export interface Operator {
@@ -72,7 +79,7 @@ async function readOperator (dir: string): Promise<Operator> {
  * The real directory on its own migrated database: init (CA, keys, operator), services, and both
  * listeners on 127.0.0.1 ephemeral ports with real TLS.
  */
-export async function buildTestApp (t: Teardown, env: Record<string, string> = {}, opts: { db?: { db: Database, url?: string, fresh?: boolean }, publicRoutes?: (app: App) => void } = {}): Promise<TestApp> {
+export async function buildTestApp (t: Teardown, env: Record<string, string> = {}, opts: { db?: { db: Database, url?: string, fresh?: boolean }, publicRoutes?: (app: App) => void, clock?: TestClock } = {}): Promise<TestApp> {
   const [publicPort, mtlsPort] = [await freePort(), await freePort()]
   const dataDir = await mkdtemp(join(tmpdir(), 'directory-test-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
@@ -83,7 +90,7 @@ export async function buildTestApp (t: Teardown, env: Record<string, string> = {
     ...env,
   })
   const { db, url: dbUrl } = opts.db ?? await testDatabase(t)
-  const clock = new TestClock()
+  const clock = opts.clock ?? new TestClock()
   await initDirectory(config, db, clock)
   const services = await createServices(config, db, clock, { pollMs: 100 })
   t.teardown(() => services.close())
