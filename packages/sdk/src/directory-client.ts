@@ -1,6 +1,12 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { Agent, request } from 'undici';
+import type { z } from 'zod';
+import {
+  authorisationServerRecord, certificateListItem, enrolmentResult, issuedCertificate, organisationRecord,
+  softwareStatementRecord, type AuthorisationServerRecord, type CertificateListItem, type EnrolmentResult,
+  type IssuedCertificate, type OrganisationRecord, type RevocationReason, type SoftwareStatementRecord,
+} from './contract.js';
 import { DirectoryError, type OAuthErrorResponse, type ProblemDetails } from './errors.js';
 
 export interface DirectoryClientOptions {
@@ -24,7 +30,7 @@ export interface DirectoryClientOptions {
   transportCertPem: string;
   /** CA certificate(s) to trust for the directory's TLS server certificate. */
   caPem: string;
-  /** Access-token scope used when a method needs one and none is given. Default `directory:software`. */
+  /** Access-token scope of the participant API calls. Default `directory:read directory:software`. */
   defaultScope?: string;
   /** Milliseconds since the epoch; tests set it instead of sleeping. */
   clock?: () => number;
@@ -32,24 +38,54 @@ export interface DirectoryClientOptions {
   timeoutDuration?: number;
 }
 
-/** `POST …/certificates` answer (DESIGN §6). */
-export interface IssuedCertificate {
-  serial: string;
-  type: 'transport' | 'signing';
-  /** The issued certificate, PEM. */
-  certificate: string;
-  /** The issuing CA certificate(s) that follow it, one PEM string each (append them to serve a full chain). */
-  chain: string[];
-  'x5t#S256': string;
-  not_before: string;
-  not_after: string;
-  status: string;
-  [field: string]: unknown;
+export type { IssuedCertificate, CertificateListItem, RevocationReason } from './contract.js';
+
+/** Fields of a new software statement (`POST …/software-statements`); the directory fills in ids and versions. */
+export interface SoftwareStatementCreate {
+  client_name: string;
+  client_description?: string;
+  client_uri?: string;
+  logo_uri?: string;
+  tos_uri?: string;
+  policy_uri?: string;
+  redirect_uris: string[];
+  roles: string[];
+  mode?: 'live' | 'test';
+  token_endpoint_auth_method?: 'private_key_jwt' | 'tls_client_auth';
+  environment?: string;
+  on_behalf_of?: string;
 }
 
-/** RFC 5280 §5.3.1 revocation reasons the directory accepts. */
-export type RevocationReason =
-  | 'unspecified' | 'keyCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'privilegeWithdrawn';
+/** A change to a software statement (`PATCH`); `null` removes an optional field. */
+export type SoftwareStatementPatch = {
+  [K in keyof SoftwareStatementCreate]?: SoftwareStatementCreate[K] | (undefined extends SoftwareStatementCreate[K] ? null : never);
+} & { status?: 'active' | 'inactive' | 'removed' };
+
+export interface AuthorisationServerCreate {
+  issuer: string;
+  discovery_url: string;
+  customer_friendly_name: string;
+  logo_uri?: string;
+  api_resources?: Array<{ family: string; version: string; base_url: string; discovery_endpoints?: string[] }>;
+}
+
+export type AuthorisationServerPatch = Partial<Omit<AuthorisationServerCreate, 'issuer' | 'logo_uri'>> & { logo_uri?: string | null };
+
+/** What a participant brings to `POST {issuer}/enrol`: the one-time code, a transport CSR and its public keys. */
+export interface EnrolmentRequest {
+  /** The directory issuer URL (public listener). */
+  issuer: string;
+  /** The one-time enrolment code the operator handed over. */
+  code: string;
+  /** PKCS#10 CSR (PEM) for the transport certificate. */
+  csrPem: string;
+  /** The public keys (JWKS) the client will sign `private_key_jwt` assertions with. */
+  jwks: { keys: Array<Record<string, unknown>> };
+  /** CA certificate(s) to trust when the issuer URL is https. */
+  caPem?: string;
+  /** Request timeout in milliseconds. Default 30 000. */
+  timeoutDuration?: number;
+}
 
 interface CachedToken {
   value: string;
@@ -102,7 +138,7 @@ export class DirectoryClient {
     this.#signingKid = options.signingKid;
     this.#clock = options.clock ?? Date.now;
     this.#timeoutMs = options.timeoutDuration ?? 30_000;
-    this.#defaultScope = options.defaultScope ?? 'directory:software';
+    this.#defaultScope = options.defaultScope ?? 'directory:read directory:software';
     this.#agent = new Agent({
       connect: { key: options.transportKeyPem, cert: options.transportCertPem, ca: options.caPem },
     });
@@ -135,26 +171,104 @@ export class DirectoryClient {
   }
 
   /**
+   * Enrolment (DESIGN §5), before a participant has any credentials: trades the one-time code, a transport CSR and the
+   * client's public keys for its client id and first transport certificate, on the public listener.
+   *
+   * @throws {DirectoryError} with the problem+json the directory answered (an unknown, used or expired code is 4xx).
+   */
+  static async enrol(enrolment: EnrolmentRequest): Promise<EnrolmentResult> {
+    const agent = enrolment.caPem ? new Agent({ connect: { ca: enrolment.caPem } }) : undefined;
+    const timeout = enrolment.timeoutDuration ?? 30_000;
+    try {
+      const url = `${enrolment.issuer.replace(/\/+$/, '')}/enrol`;
+      const response = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ code: enrolment.code, csr: enrolment.csrPem, jwks: enrolment.jwks }),
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        ...(agent ? { dispatcher: agent } : {}),
+      });
+      const raw = toRaw(response.statusCode, response.headers['content-type'], Buffer.from(await response.body.arrayBuffer()), 'POST', url);
+      if (raw.status !== 201) throw errorFrom(raw, 'POST /enrol');
+      return decode(enrolmentResult, raw, 'POST /enrol');
+    } finally {
+      await agent?.close();
+    }
+  }
+
+  /** This participant's organisation record. */
+  async getOrganisation(): Promise<OrganisationRecord> {
+    return this.#json('GET', this.#org(''), organisationRecord);
+  }
+
+  async listSoftwareStatements(): Promise<SoftwareStatementRecord[]> {
+    return this.#json('GET', this.#org('/software-statements'), softwareStatementRecord.array());
+  }
+
+  /** Registers a software statement; the directory answers with its `software_id` and keystore `jwks_uri`. */
+  async createSoftwareStatement(fields: SoftwareStatementCreate): Promise<SoftwareStatementRecord> {
+    return this.#json('POST', this.#org('/software-statements'), softwareStatementRecord, fields);
+  }
+
+  async getSoftwareStatement(softwareId: string): Promise<SoftwareStatementRecord> {
+    return this.#json('GET', this.#org(`/software-statements/${enc(softwareId)}`), softwareStatementRecord);
+  }
+
+  /** Changes a software statement (each change bumps its `version`, which the next SSA carries). */
+  async updateSoftwareStatement(softwareId: string, patch: SoftwareStatementPatch): Promise<SoftwareStatementRecord> {
+    return this.#json('PATCH', this.#org(`/software-statements/${enc(softwareId)}`), softwareStatementRecord, patch);
+  }
+
+  async listAuthorisationServers(): Promise<AuthorisationServerRecord[]> {
+    return this.#json('GET', this.#org('/authorisation-servers'), authorisationServerRecord.array());
+  }
+
+  /** Publishes an authorisation server (organisations with the data-holder role) in `/participants`. */
+  async createAuthorisationServer(fields: AuthorisationServerCreate): Promise<AuthorisationServerRecord> {
+    return this.#json('POST', this.#org('/authorisation-servers'), authorisationServerRecord, fields);
+  }
+
+  async getAuthorisationServer(serverId: string): Promise<AuthorisationServerRecord> {
+    return this.#json('GET', this.#org(`/authorisation-servers/${enc(serverId)}`), authorisationServerRecord);
+  }
+
+  async updateAuthorisationServer(serverId: string, patch: AuthorisationServerPatch): Promise<AuthorisationServerRecord> {
+    return this.#json('PATCH', this.#org(`/authorisation-servers/${enc(serverId)}`), authorisationServerRecord, patch);
+  }
+
+  /**
    * Submits a PKCS#10 CSR; the directory issues a transport or signing certificate for the software statement.
    * `dnsNames` (transport only, organisations with the active data-holder role) adds DNS subject alternative names and
    * the serverAuth extended key usage, so the certificate can also serve TLS (an authorisation or resource server).
    */
   async submitCsr(softwareId: string, type: 'transport' | 'signing', csrPem: string, options: { dnsNames?: string[] } = {}): Promise<IssuedCertificate> {
     const body = { type, csr: csrPem, ...(options.dnsNames !== undefined ? { dns_names: options.dnsNames } : {}) };
-    const response = await this.#api('POST', `/organisations/${enc(this.orgId)}/software-statements/${enc(softwareId)}/certificates`, body);
-    return response.json() as IssuedCertificate;
+    return this.#json('POST', this.#org(`/software-statements/${enc(softwareId)}/certificates`), issuedCertificate, body);
   }
 
-  /** Revokes one of the organisation's certificates by serial (hex). */
-  async revokeCertificate(serial: string, reason: RevocationReason): Promise<Record<string, unknown> | undefined> {
-    const response = await this.#api('POST', `/organisations/${enc(this.orgId)}/certificates/${enc(serial)}/revoke`, { reason });
-    return response.body.length === 0 ? undefined : response.json() as Record<string, unknown>;
+  /** Every certificate of the organisation (enrolment, transport, signing), revoked ones with time and reason. */
+  async listCertificates(): Promise<CertificateListItem[]> {
+    return this.#json('GET', this.#org('/certificates'), certificateListItem.array());
+  }
+
+  /** Revokes one of the organisation's certificates by serial (hex); the answer is the certificate, now revoked. */
+  async revokeCertificate(serial: string, reason: RevocationReason): Promise<IssuedCertificate> {
+    return this.#json('POST', this.#org(`/certificates/${enc(serial)}/revoke`), issuedCertificate, { reason });
   }
 
   /** Forgets cached tokens and closes the mTLS connections. */
   async close(): Promise<void> {
     this.#tokens.clear();
     await this.#agent.close();
+  }
+
+  #org(path: string): string {
+    return `/organisations/${enc(this.orgId)}${path}`;
+  }
+
+  async #json<S extends z.ZodType>(method: 'GET' | 'POST' | 'PATCH', path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+    return decode(schema, await this.#api(method, path, body), `${method} ${path}`);
   }
 
   async #clientAssertion(): Promise<string> {
@@ -194,7 +308,7 @@ export class DirectoryClient {
     return body.access_token;
   }
 
-  async #api(method: 'GET' | 'POST', path: string, json?: unknown, accept = 'application/json'): Promise<RawResponse> {
+  async #api(method: 'GET' | 'POST' | 'PATCH', path: string, json?: unknown, accept = 'application/json'): Promise<RawResponse> {
     const scope = this.#defaultScope;
     for (let attempt = 0; ; attempt += 1) {
       const token = await this.getAccessToken(scope);
@@ -211,7 +325,7 @@ export class DirectoryClient {
     }
   }
 
-  async #send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<RawResponse> {
+  async #send(method: 'GET' | 'POST' | 'PATCH', url: string, headers: Record<string, string>, body?: string): Promise<RawResponse> {
     const response = await request(url, {
       method,
       headers,
@@ -220,22 +334,39 @@ export class DirectoryClient {
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs,
     });
-    const buffer = Buffer.from(await response.body.arrayBuffer());
-    const contentType = response.headers['content-type'];
-    const type = ((Array.isArray(contentType) ? contentType[0] : contentType) ?? '').split(';')[0]!.trim().toLowerCase();
-    return {
-      status: response.statusCode,
-      mediaType: type,
-      body: buffer,
-      json: () => {
-        try {
-          return JSON.parse(buffer.toString('utf8')) as unknown;
-        } catch (cause) {
-          throw new DirectoryError(`${method} ${url}: answer is not JSON`, { status: response.statusCode, cause });
-        }
-      },
-    };
+    return toRaw(response.statusCode, response.headers['content-type'], Buffer.from(await response.body.arrayBuffer()), method, url);
   }
+}
+
+function toRaw(status: number, contentType: string | string[] | undefined, buffer: Buffer, method: string, url: string): RawResponse {
+  const type = ((Array.isArray(contentType) ? contentType[0] : contentType) ?? '').split(';')[0]!.trim().toLowerCase();
+  return {
+    status,
+    mediaType: type,
+    body: buffer,
+    json: () => {
+      try {
+        return JSON.parse(buffer.toString('utf8')) as unknown;
+      } catch (cause) {
+        throw new DirectoryError(`${method} ${url}: answer is not JSON`, { status, cause });
+      }
+    },
+  };
+}
+
+/**
+ * The answer decoded with the wire contract's schema (times become `Date`s). An answer outside the contract is a
+ * DirectoryError with code `invalid_response`, never a value of the wrong shape.
+ */
+function decode<S extends z.ZodType>(schema: S, response: RawResponse, what: string): z.output<S> {
+  const result = schema.safeParse(response.json());
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new DirectoryError(`${what}: the answer does not match the directory contract (${issue?.path.join('.') || '(root)'}: ${issue?.message})`, {
+      status: response.status, code: 'invalid_response', cause: result.error,
+    });
+  }
+  return result.data;
 }
 
 interface RawResponse {

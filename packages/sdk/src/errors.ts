@@ -134,17 +134,20 @@ export class DirectoryError extends Error {
   readonly problem: ProblemDetails | undefined;
   /** The RFC 6749 body, when the answer was an OAuth error (token endpoint). */
   readonly oauthError: OAuthErrorResponse | undefined;
-  /** A stable string to branch on: the OAuth `error`, else the problem `type`, else `http_<status>`. */
+  /**
+   * A stable string to branch on: the OAuth `error`, else the problem `type`, else `http_<status>`; `invalid_response`
+   * when a successful answer does not match the directory's wire contract.
+   */
   readonly code: string;
 
   constructor(
     message: string,
-    details: { status: number; problem?: ProblemDetails; oauthError?: OAuthErrorResponse; cause?: unknown },
+    details: { status: number; problem?: ProblemDetails; oauthError?: OAuthErrorResponse; code?: string; cause?: unknown },
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
     this.problem = details.problem;
     this.oauthError = details.oauthError;
-    this.code = details.oauthError?.error ?? details.problem?.type ?? `http_${details.status}`;
+    this.code = details.code ?? details.oauthError?.error ?? details.problem?.type ?? `http_${details.status}`;
   }
 }

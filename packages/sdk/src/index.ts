@@ -30,17 +30,7 @@ export { SoftwareStatementVerifier, type SoftwareStatementVerifierOptions } from
 export type { SoftwareStatementClaims } from './ssa-claims.js';
 export type { SsaAlgorithm } from './jws.js';
 export { DirectoryKeySet, type DirectoryKeySetOptions, type DirectoryKey } from './jwks.js';
-export {
-  ParticipantList,
-  type ParticipantListOptions,
-  type Participant,
-  type ParticipantRole,
-  type ParticipantAuthorisationServer,
-  type ParticipantApiResource,
-  type ParticipantSoftwareStatement,
-  type OrganisationStatus,
-  type SoftwareStatementStatus,
-} from './participants.js';
+export { ParticipantList, type ParticipantListOptions } from './participants.js';
 export {
   checkRegistrationAgainstSsa,
   applySoftwareStatement,
@@ -69,8 +59,14 @@ export {
 export {
   DirectoryClient,
   type DirectoryClientOptions,
-  type IssuedCertificate,
-  type RevocationReason,
+  type EnrolmentRequest,
+  type SoftwareStatementCreate,
+  type SoftwareStatementPatch,
+  type AuthorisationServerCreate,
+  type AuthorisationServerPatch,
 } from './directory-client.js';
+
+/** The wire contract (zod schemas and the types inferred from them), shared with the directory server. */
+export * from './contract.js';
 
 export type { FetchOptions } from './http.js';

@@ -7,6 +7,7 @@ import { RsaSaPssParams, id_mgf1 } from '@peculiar/asn1-rsa';
 import { OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Extension } from '@peculiar/asn1-x509';
 import { decodeDer, encodeDer } from './asn1.js';
+import { reasonFromCode } from './contract.js';
 import { CertificateVerificationError } from './errors.js';
 import { fetchDocument, mediaType, type FetchOptions } from './http.js';
 import { extendedKeyUsage, OID, parseCertificateFields, type CertificateFields } from './x509.js';
@@ -14,12 +15,6 @@ import { extendedKeyUsage, OID, parseCertificateFields, type CertificateFields }
 /** RFC 6960 (OCSP) request construction and response verification. */
 
 const SHA1 = '1.3.14.3.2.26';
-
-/** RFC 5280 §5.3.1 CRLReason names, by code (7 is unused). */
-const CRL_REASONS = [
-  'unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation',
-  'certificateHold', undefined, 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise',
-] as const;
 
 export interface CertId {
   hashAlgorithm: string;
@@ -229,7 +224,7 @@ export function verifyOcspResponse(
   const result: OcspResult = { status: 'unknown', producedAt: tbs.producedAt, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}) };
   if (certStatus.revoked !== undefined) {
     const code = certStatus.revoked.revocationReason?.reason;
-    const reason = code === undefined ? undefined : CRL_REASONS[code];
+    const reason = code === undefined ? undefined : reasonFromCode(code);
     return { ...result, status: 'revoked', revokedAt: certStatus.revoked.revocationTime, ...(reason ? { reason } : {}) };
   }
   if (certStatus.good !== undefined) return { ...result, status: 'good' };

@@ -1,53 +1,11 @@
 import { SoftwareStatementError } from './errors.js';
+import type { Participant } from './contract.js';
 import { fetchDocument, headerValue, type FetchOptions } from './http.js';
 
-/** Organisation lifecycle (DESIGN §6): `pending → active ⇄ suspended`, `→ revoked`, `withdrawn`. */
-export type OrganisationStatus = 'pending' | 'active' | 'suspended' | 'revoked' | 'withdrawn';
-/** Software statement lifecycle: `active ⇄ inactive`, `→ removed`. */
-export type SoftwareStatementStatus = 'active' | 'inactive' | 'removed';
-
-export interface ParticipantRole {
-  role: string;
-  status: 'active' | 'inactive';
-}
-
-export interface ParticipantApiResource {
-  family: string;
-  version: string;
-  base_url: string;
-}
-
-export interface ParticipantAuthorisationServer {
-  id: string;
-  issuer: string;
-  discovery_url: string;
-  customer_friendly_name: string;
-  logo_uri?: string;
-  api_resources: ParticipantApiResource[];
-}
-
-export interface ParticipantSoftwareStatement {
-  software_id: string;
-  client_name: string;
-  status: SoftwareStatementStatus;
-  roles: string[];
-  mode: 'live' | 'test';
-  version: number;
-  jwks_uri: string;
-}
-
-/** One organisation of `GET {issuer}/participants`. */
-export interface Participant {
-  org_id: string;
-  legal_name: string;
-  registration_number: string;
-  country: string;
-  status: OrganisationStatus;
-  roles: ParticipantRole[];
-  jwks_uri: string;
-  authorisation_servers: ParticipantAuthorisationServer[];
-  software_statements: ParticipantSoftwareStatement[];
-}
+export type {
+  OrganisationStatus, SoftwareStatementStatus, ParticipantRole, ParticipantApiResource, ParticipantAuthorisationServer,
+  ParticipantSoftwareStatement, Participant,
+} from './contract.js';
 
 export interface ParticipantListOptions extends FetchOptions {
   /** `{issuer}/participants`. */

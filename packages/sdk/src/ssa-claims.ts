@@ -1,5 +1,5 @@
 import { SoftwareStatementError } from './errors.js';
-import type { OrganisationStatus } from './participants.js';
+import type { OrganisationStatus } from './contract.js';
 
 /**
  * The directory's SSA claims (DESIGN §7): RFC 7591 §2 client metadata names, plus the organisation claims ecosystems

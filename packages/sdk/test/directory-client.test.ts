@@ -33,7 +33,16 @@ const state = {
   expiresIn: 300,
   rejectNextApiCall: false,
   tokenError: undefined as undefined | { status: number; body: Record<string, unknown> },
+  revocations: [] as string[],
 };
+
+/** The directory's issued-certificate answer, as its contract defines it. */
+function issuedAnswer(type: string, status: 'active' | 'revoked') {
+  return {
+    serial: '0a1b', type, certificate: transport.certPem, chain: [pki.issuing.certPem],
+    'x5t#S256': x5tS256(transport.certPem), not_before: '2026-01-01T00:00:00.000Z', not_after: '2026-02-01T00:00:00.000Z', status,
+  };
+}
 
 function send(res: import('node:http').ServerResponse, status: number, type: string, body: unknown) {
   res.writeHead(status, { 'content-type': type }).end(typeof body === 'string' ? body : JSON.stringify(body));
@@ -102,14 +111,17 @@ const server: Server = createServer({
         send(res, 400, 'application/problem+json', { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'csr is not a PKCS#10 request', errors: [{ path: '/csr', message: 'not a CSR' }] });
         return;
       }
-      send(res, 201, 'application/json', {
-        serial: '0a1b', type: request.type, certificate: transport.certPem, chain: pki.caBundlePem,
-        'x5t#S256': x5tS256(transport.certPem), not_before: new Date().toISOString(), not_after: new Date().toISOString(), status: 'active',
-      });
+      send(res, 201, 'application/json', issuedAnswer(request.type, 'active'));
       return;
     }
     if ((match = new RegExp(`^${prefix}/certificates/([^/]+)/revoke$`).exec(url.pathname)) && req.method === 'POST') {
-      send(res, 200, 'application/json', { serial: match[1], status: 'revoked', reason: (JSON.parse(body) as { reason: string }).reason });
+      state.revocations.push((JSON.parse(body) as { reason: string }).reason);
+      send(res, 200, 'application/json', issuedAnswer('transport', 'revoked'));
+      return;
+    }
+    if (url.pathname === `${prefix}/certificates`) {
+      // Shapes the real directory never sends: the client must refuse them rather than hand them on.
+      send(res, 200, 'application/json', [{ serial: '0bad', status: 'gone' }]);
       return;
     }
     send(res, 404, 'application/problem+json', { title: 'Not Found', status: 404 });
@@ -194,8 +206,13 @@ t.test('participant API calls', async (t) => {
   const issued = await c.submitCsr('sw-1', 'transport', '-----BEGIN CERTIFICATE REQUEST-----\n...\n-----END CERTIFICATE REQUEST-----\n');
   t.equal(issued.type, 'transport');
   t.equal(issued['x5t#S256'], x5tS256(transport.certPem));
+  t.same(issued.not_before, new Date('2026-01-01T00:00:00.000Z'), 'times decode to Dates');
   const revoked = await c.revokeCertificate('0a1b', 'keyCompromise');
-  t.same(revoked, { serial: '0a1b', status: 'revoked', reason: 'keyCompromise' });
+  t.equal(revoked.status, 'revoked');
+  t.same(state.revocations, ['keyCompromise']);
+  const error = await c.listCertificates().then(() => undefined, (e: unknown) => e);
+  t.type(error, DirectoryError, 'an answer outside the contract is an error, not a value');
+  t.equal((error as DirectoryError).code, 'invalid_response', (error as Error).message);
 });
 
 t.test('a 401 from the API renews the token once and retries', async (t) => {
