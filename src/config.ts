@@ -56,6 +56,8 @@ export const environmentSchema = z.object({
   UK_SSA_ISSUER: z.string().min(1).max(255).optional(),
   // The authorisation domain shown for a role that no authority claim places in one (OBBR "Open Banking").
   DEFAULT_AUTHORISATION_DOMAIN: z.string().min(1).max(30).default('Open Banking'),
+  // Which ecosystem's subject attributes the CA writes into participant certificates (src/pki/subject-profiles.ts).
+  CERTIFICATE_PROFILE: z.enum(['native', 'obbr', 'uk', 'cdr']).default('native'),
   // The web portal (src/portal) on the public listener under /portal/.
   PORTAL_ENABLED: bool.default(true),
   PORTAL_SESSION_IDLE_SECONDS: seconds.default(30 * 60),

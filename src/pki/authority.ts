@@ -6,7 +6,7 @@ import type { Sql } from '../db/sql.js'
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.js'
 import { eventsFor } from '../events/types.js'
 import { leafPointers, type AuthorityMaterial } from './ca-store.js'
-import { describeCertificate, issueCertificate, newSerial, x5tS256, type NameAttribute } from './certificate.js'
+import { describeCertificate, issueCertificate, newSerial, x5tS256 } from './certificate.js'
 import { buildCrl } from './crl.js'
 import { parseCsr } from './csr.js'
 import { buildOcspResponse, matchesIssuer, ocspErrorResponse, OcspMalformed, parseOcspRequest } from './ocsp.js'
@@ -14,6 +14,7 @@ import type { OcspCache, PreparedOcspResponse } from './ocsp-cache.js'
 import { toPem } from './pem.js'
 import type { RevocationReason } from './reasons.js'
 import { revokeCertificates } from './revocation.js'
+import { certificateSubject, loadSubjectFacts } from './subject-profiles.js'
 
 export type CertificateType = 'transport' | 'signing'
 
@@ -58,7 +59,7 @@ export class CertificateAuthority {
 
   constructor (
     private readonly d: {
-      prisma: Prisma, sql: Sql, audit: AuditLog, clock: Clock, config: Pick<Config, 'DIRECTORY_ISSUER' | 'CERT_VALIDITY_DAYS' | 'CRL_VALIDITY_SECONDS'>
+      prisma: Prisma, sql: Sql, audit: AuditLog, clock: Clock, config: Pick<Config, 'DIRECTORY_ISSUER' | 'CERT_VALIDITY_DAYS' | 'CRL_VALIDITY_SECONDS' | 'CERTIFICATE_PROFILE'>
       /** Pre-produced OCSP responses; without it every request is answered afresh. */
       ocspCache?: OcspCache
     },
@@ -104,13 +105,11 @@ export class CertificateAuthority {
         throw Forbidden('server authentication (DNS names) is only for organisations with the active data-holder role')
       }
     }
-    const subject: NameAttribute[] = [
-      { type: 'C', value: org.country },
-      { type: 'O', value: org.legal_name },
-      { type: 'organizationIdentifier', value: org.id },
-      { type: 'UID', value: subjectId },
-      { type: 'CN', value: subjectId },
-    ]
+    // The subject follows the ecosystem's certificate profile, always from the registry (src/pki/subject-profiles.ts).
+    const profile = this.d.config.CERTIFICATE_PROFILE
+    const { subject, dnsNames: implied } = profile === 'native'
+      ? certificateSubject('native', { orgId: org.id, legalName: org.legal_name, country: org.country, registrationNumber: '', subjectId, organisationType: null, authorityClaims: [] }, req.type)
+      : certificateSubject(profile, await loadSubjectFacts(this.d.prisma, org.id, req.softwareId, subjectId), req.type)
     const now = this.d.clock.now()
     const { DIRECTORY_ISSUER: base } = this.d.config
     const der = issueCertificate({
@@ -118,7 +117,7 @@ export class CertificateAuthority {
       // Back-dated a minute for relying parties whose clocks run slightly behind.
       notBefore: new Date(now.getTime() - 60_000),
       notAfter: new Date(now.getTime() + this.d.config.CERT_VALIDITY_DAYS * 86_400_000),
-      profile: req.type, dnsNames, serverAuth: dnsNames.length > 0,
+      profile: req.type, dnsNames: [...new Set([...dnsNames, ...implied])], serverAuth: dnsNames.length > 0,
       ...leafPointers(base),
     }, this.material.issuer)
     const info = describeCertificate(der)

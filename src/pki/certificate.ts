@@ -17,7 +17,7 @@ export type Profile = 'root-ca' | 'issuing-ca' | 'transport' | 'signing' | 'tls-
 export const profiles: readonly Profile[] = ['root-ca', 'issuing-ca', 'transport', 'signing', 'tls-server', 'ocsp-signing']
 
 export interface NameAttribute {
-  type: 'C' | 'O' | 'OU' | 'CN' | 'organizationIdentifier' | 'UID' | 'serialNumber'
+  type: 'C' | 'O' | 'OU' | 'CN' | 'organizationIdentifier' | 'UID' | 'serialNumber' | 'businessCategory' | 'jurisdictionCountryName'
   value: string
 }
 
@@ -29,6 +29,8 @@ const attributeOids: Record<NameAttribute['type'], string> = {
   organizationIdentifier: OID.organizationIdentifier,
   UID: OID.userId,
   serialNumber: OID.serialNumber,
+  businessCategory: OID.businessCategory,
+  jurisdictionCountryName: OID.jurisdictionCountryName,
 }
 const attributeTypes = new Map(Object.entries(attributeOids).map(([k, v]) => [v, k as NameAttribute['type']]))
 
@@ -90,7 +92,7 @@ export function encodeName (attrs: NameAttribute[]): Asn1 {
     if (id === undefined) throw new RangeError(`unsupported name attribute ${String(a.type)}`)
     if (typeof a.value !== 'string' || a.value.length === 0) throw new RangeError(`empty ${a.type}`)
     let value: Asn1
-    if (a.type === 'C') {
+    if (a.type === 'C' || a.type === 'jurisdictionCountryName') {
       if (!/^[A-Z]{2}$/.test(a.value)) throw new RangeError(`C must be an ISO 3166 two-letter code, got ${a.value}`)
       value = printable(a.value)
     } else if (a.type === 'serialNumber') {

@@ -44,6 +44,9 @@ export const OID = {
   organizationName: '2.5.4.10',
   organizationalUnitName: '2.5.4.11',
   organizationIdentifier: '2.5.4.97',
+  businessCategory: '2.5.4.15',
+  // CA/Browser Forum EV Guidelines §9.2.4 (Microsoft arc)
+  jurisdictionCountryName: '1.3.6.1.4.1.311.60.2.1.3',
   userId: '0.9.2342.19200300.100.1.1',
   // RFC 5280 extensions
   subjectKeyIdentifier: '2.5.29.14',
