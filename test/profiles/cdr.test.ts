@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
+import { checkRegistrationAgainstSsa, verifySoftwareStatement } from '@ecosystem-directory/sdk'
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT } from 'jose'
 import { request } from 'undici'
 import { buildTestApp } from '../helpers/app.js'
@@ -254,6 +255,12 @@ t.test('CDR Register profile: every endpoint as cdr-register-openapi.yaml 1.36 s
     t.notOk('org_status' in payload || 'aud' in payload || 'policy_uri' in payload)
     const keys = JSON.parse((await get(String(payload.jwks_uri))).body!).keys
     t.same(keys.map((k: any) => k.kid), [signing['x5t#S256']], 'jwks_uri holds the product\'s signing key')
+
+    // The SDK verifies the CDR claim set; the registration request may narrow the scope, never widen it.
+    const claims = await verifySoftwareStatement(res.body!, { profile: 'cdr', issuer: 'cdr-register', jwksUri: `${ctx.publicUrl}/cdr-register/v1/jwks`, participantsUri: `${ctx.publicUrl}/participants` })
+    t.equal(claims.software_id, productId)
+    t.doesNotThrow(() => checkRegistrationAgainstSsa({ redirect_uris: ['https://budget.example/cb'], scope: 'openid bank:accounts.basic:read', jwks_uri: String(payload.jwks_uri) }, claims))
+    t.throws(() => checkRegistrationAgainstSsa({ scope: 'openid bank:transactions:read' }, claims), { code: 'ERR_SCOPE' })
 
     check(t, p.ssa, await ssa({ b: holderBrands[0] }), 403)
     t.equal(json(await ssa({ b: holderBrands[0] })).errors[0].title, 'Invalid Brand')

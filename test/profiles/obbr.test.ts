@@ -1,4 +1,5 @@
 import t from 'tap'
+import { checkRegistrationAgainstSsa, verifySoftwareStatement } from '@ecosystem-directory/sdk'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { request } from 'undici'
 import { buildTestApp } from '../helpers/app.js'
@@ -120,6 +121,12 @@ t.test('Open Finance Brasil profile: participants list, SSA and keystores as the
     t.type(payload.iat, 'number')
     t.type(payload.jti, 'string')
     t.notOk('software_client_uri' in payload, 'absent values are omitted, never null')
+    const sdkClaims = await verifySoftwareStatement(ssa, {
+      profile: 'obbr', issuer: 'Open Banking Open Banking Brasil prod SSA issuer', jwksUri: `${ctx.publicUrl}/obbr/openbanking.jwks`, participantsUri: `${ctx.publicUrl}/participants`,
+    })
+    t.equal(sdkClaims.org_id, fintech.orgId, 'the SDK verifies the OBBR claim set')
+    t.doesNotThrow(() => checkRegistrationAgainstSsa({ redirect_uris: ['https://app.fintech.example/cb'], jwks_uri: payload.software_jwks_uri as string }, sdkClaims))
+    t.throws(() => checkRegistrationAgainstSsa({ redirect_uris: ['https://other.example/cb'] }, sdkClaims), { code: 'ERR_REDIRECT_URI' })
     t.notOk(Object.values(payload).includes(null))
   })
 

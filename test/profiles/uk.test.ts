@@ -1,4 +1,5 @@
 import t from 'tap'
+import { checkRegistrationAgainstSsa, verifySoftwareStatement } from '@ecosystem-directory/sdk'
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose'
 import { request } from 'undici'
 import { fromUkId, toBase62 } from '../../src/profiles/uk/ids.js'
@@ -57,6 +58,7 @@ t.test('UK Open Banking profile: OBIE SSA and keystores as the Directory API 2.2
   const path = `/uk/v2.1/organisation/${tpp.orgId}/software-statement/${swId}/software-statement-assertion`
 
   let ssa = ''
+  let ukSsa = ''
   await t.test('SSA at the Directory API path validates and carries every OBIE claim', async (t) => {
     const res = await tpp.call('GET', path, { scope: 'directory:software' })
     t.equal(res.status, 200, res.text)
@@ -86,6 +88,15 @@ t.test('UK Open Banking profile: OBIE SSA and keystores as the Directory API 2.2
     t.type(payload.jti, 'string')
     t.notOk('software_client_uri' in payload, 'absent values are omitted')
     t.notOk(Object.values(payload).includes(null))
+    // The SDK verifies the OBIE claim set and bounds a registration request by it.
+    const sdkOptions = { profile: 'uk' as const, issuer: 'OpenBanking Ltd', jwksUri: `${ctx.publicUrl}/uk/openbanking.jwks`, participantsUri: `${ctx.publicUrl}/participants` }
+    const claims = await verifySoftwareStatement(ssa, sdkOptions)
+    t.equal(claims.software_id, swId)
+    t.doesNotThrow(() => checkRegistrationAgainstSsa({ redirect_uris: ['https://movies.example/cb'], jwks_uri: payload.software_jwks_endpoint, scope: 'openid accounts' }, claims))
+    t.throws(() => checkRegistrationAgainstSsa({ redirect_uris: ['https://evil.example/cb'] }, claims), { code: 'ERR_REDIRECT_URI' })
+    t.throws(() => checkRegistrationAgainstSsa({ jwks_uri: `${ks}/${tpp.orgId}.jwks` }, claims), { code: 'ERR_JWKS_URI' })
+    await t.rejects(verifySoftwareStatement(ssa, { ...sdkOptions, profile: 'cdr' }), { code: 'ERR_SSA_CLAIM_MISSING' }, 'not a CDR claim set')
+    ukSsa = ssa
     // The UUID names the same software statement.
     const byUuid = await tpp.call('GET', `/uk/v2.1/organisation/${tpp.orgId}/software-statement/${sw.software_id}/software-statement-assertion`, { scope: 'directory:software' })
     t.equal(byUuid.status, 200)
@@ -146,6 +157,8 @@ t.test('UK Open Banking profile: OBIE SSA and keystores as the Directory API 2.2
 
     // Suspending the organisation stops its SSAs even with a token issued before.
     t.equal((await operator.call('PATCH', `/admin/organisations/${tpp.orgId}`, { ...admin, json: { status: 'suspended' } })).status, 200)
+    await t.rejects(verifySoftwareStatement(ukSsa, { profile: 'uk', issuer: 'OpenBanking Ltd', jwksUri: `${ctx.publicUrl}/uk/openbanking.jwks`, participantsUri: `${ctx.publicUrl}/participants` }),
+      { code: 'ERR_PARTICIPANT_INACTIVE' }, 'the SDK sees the suspension in the participant list')
     const suspended = await tpp.call('GET', path, { token })
     t.equal(suspended.status, 401)
     t.same(spec.problems(ssaPath, 'get', observed(suspended)), [])

@@ -26,6 +26,7 @@ export {
 } from './errors.js';
 
 export { verifySoftwareStatement, type VerifySoftwareStatementOptions, type SoftwareStatementPolicy } from './ssa.js';
+export { ssaProfileOf, type SsaProfile } from './ssa-profiles.js';
 export { SoftwareStatementVerifier, type SoftwareStatementVerifierOptions } from './ssa-verifier.js';
 export type { SoftwareStatementClaims } from './ssa-claims.js';
 export type { SsaAlgorithm } from './jws.js';

@@ -1,5 +1,6 @@
 import { SoftwareStatementError } from './errors.js';
 import type { SoftwareStatementClaims } from './ssa-claims.js';
+import { registrationView } from './ssa-profiles.js';
 
 /** The RFC 7591 §2 fields of a registration request this module reads; others pass through untouched. */
 export interface RegistrationMetadata {
@@ -30,11 +31,13 @@ export function checkRegistrationAgainstSsa(
   claims: SoftwareStatementClaims,
   options: RegistrationCheckOptions = {},
 ): void {
+  // The claims may be in a profile's names (OBBR/UK software_*, CDR): read them through one view.
+  const ssa = registrationView(claims);
   if (metadata.redirect_uris !== undefined) {
     if (!Array.isArray(metadata.redirect_uris) || !metadata.redirect_uris.every((u) => typeof u === 'string')) {
       throw new SoftwareStatementError('ERR_REDIRECT_URI', 'redirect_uris must be an array of strings', { claim: 'redirect_uris' });
     }
-    const allowed = new Set(claims.redirect_uris);
+    const allowed = new Set(ssa.redirectUris);
     const outside = (metadata.redirect_uris as string[]).filter((uri) => !allowed.has(uri));
     if (outside.length > 0) {
       throw new SoftwareStatementError('ERR_REDIRECT_URI', `redirect_uris not in the software statement: ${outside.join(', ')}`, { claim: 'redirect_uris' });
@@ -46,24 +49,26 @@ export function checkRegistrationAgainstSsa(
   if (metadata.jwks !== undefined) {
     throw new SoftwareStatementError('ERR_JWKS_URI', 'jwks by value is not accepted; keys come from the software statement jwks_uri', { claim: 'jwks' });
   }
-  if (metadata.jwks_uri !== undefined && metadata.jwks_uri !== claims.jwks_uri) {
-    throw new SoftwareStatementError('ERR_JWKS_URI', `jwks_uri ${JSON.stringify(metadata.jwks_uri)} differs from the software statement's ${claims.jwks_uri}`, { claim: 'jwks_uri' });
+  if (metadata.jwks_uri !== undefined && metadata.jwks_uri !== ssa.jwksUri) {
+    throw new SoftwareStatementError('ERR_JWKS_URI', `jwks_uri ${JSON.stringify(metadata.jwks_uri)} differs from the software statement's ${ssa.jwksUri}`, { claim: 'jwks_uri' });
   }
 
-  if (metadata.scope !== undefined) {
+  // OBBR and UK SSAs carry no scope (the authorisation server maps roles): nothing to bound it by here.
+  if (metadata.scope !== undefined && ssa.scope !== undefined) {
     if (typeof metadata.scope !== 'string') {
       throw new SoftwareStatementError('ERR_SCOPE', 'scope must be a space-separated string', { claim: 'scope' });
     }
-    const granted = new Set(claims.scope.split(' ').filter(Boolean));
+    const granted = new Set(ssa.scope.split(' ').filter(Boolean));
     const extra = metadata.scope.split(' ').filter((s) => s && !granted.has(s));
     if (extra.length > 0) {
       throw new SoftwareStatementError('ERR_SCOPE', `scope not granted by the software statement: ${extra.join(' ')}`, { claim: 'scope' });
     }
   }
 
-  const method = metadata.token_endpoint_auth_method ?? claims.token_endpoint_auth_method;
+  // Only the native SSA says how the client authenticates; profile SSAs leave it to the request.
+  const method = metadata.token_endpoint_auth_method ?? ssa.authMethod ?? 'private_key_jwt';
   const accepted = options.allowedAuthMethods ?? ['private_key_jwt', 'tls_client_auth'];
-  if (method !== claims.token_endpoint_auth_method) {
+  if (ssa.authMethod !== undefined && method !== ssa.authMethod) {
     throw new SoftwareStatementError('ERR_AUTH_METHOD', `token_endpoint_auth_method ${JSON.stringify(method)} differs from the software statement's ${claims.token_endpoint_auth_method}`, { claim: 'token_endpoint_auth_method' });
   }
   if (!accepted.includes(method as string)) {

@@ -138,7 +138,8 @@ export interface TimeOptions {
 
 /** RFC 7519 §4.1.4–4.1.6 with a bounded age: a leaked SSA is only good while young. */
 export function assertClaimTimes(claims: SoftwareStatementClaims, { now, maxTokenAge, clockTolerance }: TimeOptions): void {
-  if (claims.exp <= now - clockTolerance) {
+  // Profiles whose ecosystem defines no lifetime (OBBR, UK) may omit exp; maxTokenAge still bounds iat.
+  if (typeof claims.exp === 'number' && claims.exp <= now - clockTolerance) {
     throw new SoftwareStatementError('ERR_SSA_EXPIRED', `software statement expired at ${new Date(claims.exp * 1000).toISOString()}`, { claim: 'exp' });
   }
   if (claims.iat > now + clockTolerance) {

@@ -2,6 +2,7 @@ import { SoftwareStatementError } from './errors.js';
 import type { FetchOptions } from './http.js';
 import { DirectoryKeySet } from './jwks.js';
 import { assertParticipantActive, ParticipantList } from './participants.js';
+import { registrationView } from './ssa-profiles.js';
 import { decodeSoftwareStatement, joinUrl, unknownKid, verifyDecodedSoftwareStatement, type SoftwareStatementPolicy } from './ssa.js';
 import type { SoftwareStatementClaims } from './ssa-claims.js';
 
@@ -107,7 +108,7 @@ export class SoftwareStatementVerifier {
     const claims = verifyDecodedSoftwareStatement(jws, key, this.#options, Math.floor(this.#clock() / 1000));
     if (this.#participants !== undefined) {
       await this.#participants.ensureFresh();
-      assertParticipantActive(this.#participants.getSync(claims.org_id), claims.org_id, claims.software_id);
+      { const { orgId, softwareId } = registrationView(claims); assertParticipantActive(this.#participants.getSync(orgId), orgId, softwareId); }
     }
     return claims;
   }
@@ -138,7 +139,7 @@ export class SoftwareStatementVerifier {
         throw new SoftwareStatementError('ERR_PARTICIPANTS_FETCH', `the participant list has not been refreshed for more than ${this.#options.participantsCacheMaxAge ?? 600_000} ms; status cannot be checked`);
       }
       try {
-        assertParticipantActive(this.#participants.getSync(claims.org_id), claims.org_id, claims.software_id);
+        { const { orgId, softwareId } = registrationView(claims); assertParticipantActive(this.#participants.getSync(orgId), orgId, softwareId); }
       } catch (error) {
         if (error instanceof SoftwareStatementError && (error.code === 'ERR_PARTICIPANT_UNKNOWN' || error.code === 'ERR_SOFTWARE_UNKNOWN')) {
           this.#refetchParticipants(this.#participants);

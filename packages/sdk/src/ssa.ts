@@ -4,6 +4,7 @@ import { DirectoryKeySet, type DirectoryKey } from './jwks.js';
 import { assertAllowedAlgorithm, decodeCompactJws, verifyJwsSignature, SSA_ALGORITHMS, type DecodedJws, type SsaAlgorithm } from './jws.js';
 import { assertParticipantActive, ParticipantList, type Participant } from './participants.js';
 import { assertClaimShapes, assertClaimTimes, type SoftwareStatementClaims } from './ssa-claims.js';
+import { assertProfileClaimShapes, registrationView, type SsaProfile } from './ssa-profiles.js';
 
 /** Checks every verifier applies, whatever the transport. Durations in seconds, named as jose's `jwtVerify` options. */
 export interface SoftwareStatementPolicy {
@@ -15,6 +16,11 @@ export interface SoftwareStatementPolicy {
   maxTokenAge?: number;
   /** Tolerated clock difference for `iat`, `nbf` and `exp`, in seconds. Default 15. */
   clockTolerance?: number;
+  /**
+   * The claim set to expect: the directory's own (`native`, default) or an ecosystem profile it serves (`obbr`, `uk`,
+   * `cdr`). Profile claims are returned under the profile's own names.
+   */
+  profile?: SsaProfile;
 }
 
 export interface VerifySoftwareStatementOptions extends SoftwareStatementPolicy, FetchOptions {
@@ -75,20 +81,22 @@ export function verifyDecodedSoftwareStatement(
   }
   verifyJwsSignature(jws, jws.alg, key.key);
   const claims = jws.payload;
-  assertClaimShapes(claims);
+  const profile = policy.profile ?? 'native';
+  if (profile === 'native') assertClaimShapes(claims);
+  else assertProfileClaimShapes(claims, profile);
   if (claims.iss !== policy.issuer) {
     throw new SoftwareStatementError('ERR_SSA_ISSUER', `"iss" is ${JSON.stringify(claims.iss)}, expected ${JSON.stringify(policy.issuer)}`, { claim: 'iss' });
   }
-  assertClaimTimes(claims, {
+  assertClaimTimes(claims as SoftwareStatementClaims, {
     now: nowSeconds,
     maxTokenAge: policy.maxTokenAge ?? DEFAULT_MAX_TOKEN_AGE,
     clockTolerance: policy.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE,
   });
   // The directory only signs SSAs for active organisations; anything else in the claim is refused outright.
-  if (claims.org_status !== 'active') {
-    throw new SoftwareStatementError('ERR_PARTICIPANT_INACTIVE', `the SSA states organisation ${claims.org_id} is ${claims.org_status}`, { claim: 'org_status' });
+  if (!registrationView(claims).orgActive) {
+    throw new SoftwareStatementError('ERR_PARTICIPANT_INACTIVE', `the SSA states organisation ${String(claims.org_id)} is ${String(claims.org_status)}`, { claim: 'org_status' });
   }
-  return claims;
+  return claims as SoftwareStatementClaims;
 }
 
 export function unknownKid(kid: string, jwksUri: string): SoftwareStatementError {
@@ -129,7 +137,9 @@ export async function verifySoftwareStatement(ssa: string, options: VerifySoftwa
       ...(options.participantsCacheMaxAge !== undefined ? { cacheMaxAge: options.participantsCacheMaxAge } : {}),
     });
     await list.ensureFresh();
-    assertParticipantActive(list.getSync(claims.org_id), claims.org_id, claims.software_id);
+    // Each profile names the organisation and software as the participant list does, or maps to it.
+    const { orgId, softwareId } = registrationView(claims);
+    assertParticipantActive(list.getSync(orgId), orgId, softwareId);
   }
   return claims;
 }
