@@ -27,6 +27,7 @@ export interface AuthorityMaterial {
 }
 
 const day = 24 * 3600 * 1000
+type KeyPair = ReturnType<typeof generateKeyPair>
 const caName = (cn: string): NameAttribute[] => [{ type: 'O', value: 'Ecosystem Directory' }, { type: 'CN', value: cn }]
 
 type CaConfig = Pick<Config, 'CA_ROOT_KEY' | 'CA_ISSUING_KEY' | 'TLS_SERVER_NAMES' | 'TLS_SERVER_KEY' | 'DIRECTORY_ISSUER'>
@@ -52,18 +53,24 @@ export function checkRootKeyType (type: string): void {
  * listener has a server certificate for the configured names and key types.
  */
 export async function initAuthority (d: Deps, who: Actor): Promise<{ created: boolean, issuingReissued: boolean, tlsIssued: boolean }> {
-  const created = await d.prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(7467)')
-    if (await tx.authorityCertificate.count({ where: { kind: 'issuing-ca', active: true } }) > 0) return false
+  const hasCa = async (tx: Tx | Prisma): Promise<boolean> => await tx.authorityCertificate.count({ where: { kind: 'issuing-ca', active: true } }) > 0
+  // RSA key generation takes seconds (more on a busy host): keys are made before the transaction, which has a
+  // deadline (DB_TRANSACTION_TIMEOUT_MS); a concurrent init that wins the lock makes them unused.
+  let keys: { root: KeyPair, issuing: KeyPair } | undefined
+  if (!await hasCa(d.prisma)) {
     checkRootKeyType(d.config.CA_ROOT_KEY)
+    keys = { root: generateKeyPair(d.config.CA_ROOT_KEY as KeyType), issuing: generateKeyPair(d.config.CA_ISSUING_KEY as KeyType) }
+  }
+  const created = keys !== undefined && await d.prisma.$transaction(async (tx) => {
+    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(7467)')
+    if (await hasCa(tx)) return false
+    const { root, issuing } = keys
     const now = d.clock.now()
     const notBefore = new Date(now.getTime() - 60_000)
-    const root = generateKeyPair(d.config.CA_ROOT_KEY as KeyType)
     const rootDer = issueCertificate({
       serial: newSerial(), subject: caName('Ecosystem Directory Root CA'), publicKey: spkiOf(root.publicKey),
       notBefore, notAfter: new Date(now.getTime() + 20 * 365 * day), profile: 'root-ca',
     }, { selfSigned: root.privateKey })
-    const issuing = generateKeyPair(d.config.CA_ISSUING_KEY as KeyType)
     const issuingDer = issueCertificate({
       serial: newSerial(), subject: caName('Ecosystem Directory Issuing CA'), publicKey: spkiOf(issuing.publicKey),
       notBefore, notAfter: new Date(now.getTime() + 10 * 365 * day), profile: 'issuing-ca', pathLen: 0,
@@ -195,14 +202,13 @@ async function ensureTlsServer (d: Deps, who: Actor): Promise<boolean> {
   const subject = caName(cn)
   const pointers = leafPointers(d.config.DIRECTORY_ISSUER)
   const sorted = [...names].sort()
-  return d.prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(7467)')
-    const now = d.clock.now()
+  const want = d.config.TLS_SERVER_KEY as KeyType[]
+  const upToDate = async (tx: Tx | Prisma, now: Date): Promise<boolean> => {
     const issuingRow = await tx.authorityCertificate.findFirst({ where: { kind: 'issuing-ca', active: true } })
     if (!issuingRow) throw new Error('no issuing CA: run init')
     const issuingSubject = describeCertificate(Buffer.from(issuingRow.der)).subjectDer
     const current = await tx.authorityCertificate.findMany({ where: { kind: 'tls-server', active: true } })
-    const upToDate = (der: Buffer, type: KeyType): boolean => {
+    const fits = (der: Buffer, type: KeyType): boolean => {
       const x = new X509Certificate(der)
       const info = describeCertificate(der)
       const have = (x.subjectAltName ?? '').split(', ').map((s) => s.replace(/^(DNS|IP Address):/, '')).sort()
@@ -210,13 +216,19 @@ async function ensureTlsServer (d: Deps, who: Actor): Promise<boolean> {
         keyTypeOf(x.publicKey) === type && info.issuerDer.equals(issuingSubject) &&
         JSON.stringify(info.subject) === JSON.stringify(subject) && samePointers(der, pointers)
     }
-    const want = d.config.TLS_SERVER_KEY as KeyType[]
-    if (current.length === want.length && want.every((type) => current.some((c) => upToDate(Buffer.from(c.der), type)))) return false
+    return current.length === want.length && want.every((type) => current.some((c) => fits(Buffer.from(c.der), type)))
+  }
+  if (await upToDate(d.prisma, d.clock.now())) return false
+  // Keys before the transaction: RSA generation can outlast its deadline on a busy host.
+  const keys = want.map((type) => ({ type, key: generateKeyPair(type) }))
+  return d.prisma.$transaction(async (tx) => {
+    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(7467)')
+    const now = d.clock.now()
+    if (await upToDate(tx, now)) return false
     const material = await loadIssuer(tx, d.vault)
     const serials: string[] = []
     await tx.authorityCertificate.updateMany({ where: { kind: 'tls-server', active: true }, data: { active: false } })
-    for (const type of want) {
-      const key = generateKeyPair(type)
+    for (const { type, key } of keys) {
       const der = issueCertificate({
         serial: newSerial(), subject, publicKey: spkiOf(key.publicKey),
         notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 397 * day), profile: 'tls-server',

@@ -12,10 +12,14 @@ const missing = missingTool('java', 'javac')
 if (missing) {
   t.plan(0, `${missing} is not installed (Debian openjdk-17-jdk-headless; .ci/run installs it)`)
 } else {
+  // javac and the JVM start slowly on a busy host: more than tap's default per file
+  t.setTimeout(420_000)
+  const classes = t.testdir()
+  // compiled while the directory starts
+  const compiling = run('javac', ['-d', classes, fileURLToPath(new URL('./Interop.java', import.meta.url))], { timeoutMs: 240_000 })
   const a = await interopArtefacts(t, { TLS_SERVER_KEY: 'rsa-2048,ec-p256' })
   const { files } = a
-  const classes = a.path('classes')
-  const javac = await run('javac', ['-d', classes, fileURLToPath(new URL('./Interop.java', import.meta.url))], { timeoutMs: 120_000 })
+  const javac = await compiling
   if (javac.status !== 0) throw new Error(`javac: ${javac.out}`)
 
   const token = await a.participant.token()
@@ -29,7 +33,7 @@ if (missing) {
     `jsse:ocsp:TLSv1.2:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:${api}`,
   ]
   const logsBefore = a.ctx.logs.length
-  const java = await run('java', ['-cp', classes, 'Interop', files.root, files.issuing, files.goodKey, files.good, token, ...cases], { cwd: a.dir, timeoutMs: 180_000 })
+  const java = await run('java', ['-cp', classes, 'Interop', files.root, files.issuing, files.goodKey, files.good, token, ...cases], { cwd: a.dir, timeoutMs: 240_000 })
   if (java.status !== 0) throw new Error(`java: ${java.out}`)
   const result = new Map(java.stdout.trim().split('\n').map((line) => {
     const [name, outcome, ...rest] = line.split(' ')
