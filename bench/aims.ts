@@ -2,8 +2,10 @@
 // after the other as child processes, reads their bench/results/*-postgresql.json, prints the table and writes
 // bench/results/aims.json. Each benchmark measures its own peer in the same run; the ratios are what count.
 //
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/aims.ts [--quick]
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/aims.ts [--quick] [--workers auto|N]
 // --quick shortens every run (3 s loads, 3 rebuilds) for a look, not for the README.
+// --workers (default auto: one per core, as cfssl's Go runtime uses every core) is the directory's WORKERS for the
+// issuance, SSA/token and OCSP rows; the /participants row runs one process, whose event loop its probe watches.
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the directory processes (bench/lib/cpuprofile.ts).
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
@@ -14,10 +16,12 @@ const f = flags()
 const quick = f.quick === 'true'
 if (!process.env.DATABASE_URL) throw new Error('the aims are measured on PostgreSQL: set DATABASE_URL (a server where a fresh database may be created)')
 
-function bench (script: string, args: string[]): Promise<void> {
-  log(`== npx tsx bench/${script} ${args.join(' ')}`)
+const workers = f.workers ?? 'auto'
+
+function bench (script: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+  log(`== ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}npx tsx bench/${script} ${args.join(' ')}`)
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join('bench', script), ...args], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', join('bench', script), ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] })
     child.once('exit', (code) => code === 0 ? resolve() : reject(new Error(`bench/${script} exited with ${code}`)))
   })
 }
@@ -26,10 +30,10 @@ const result = async (name: string): Promise<any> => JSON.parse(await readFile(j
 
 async function main (): Promise<void> {
   const s = quick ? '3' : '6'
-  await bench('issuance.ts', ['--only', 'http', '--keys', 'rsa-2048,ec-p256', '--http-seconds', s])
-  await bench('ssa.ts', ['--alg', 'PS256', '--seconds', s])
-  await bench('ocsp.ts', ['--seconds', s])
-  await bench('participants.ts', ['--duration', quick ? '2' : '5', '--rebuilds', quick ? '3' : '5'])
+  await bench('issuance.ts', ['--only', 'http', '--keys', 'rsa-2048,ec-p256', '--http-seconds', s], { WORKERS: workers })
+  await bench('ssa.ts', ['--alg', 'PS256', '--seconds', s], { WORKERS: workers })
+  await bench('ocsp.ts', ['--seconds', s], { WORKERS: workers })
+  await bench('participants.ts', ['--duration', quick ? '2' : '5', '--rebuilds', quick ? '3' : '5'], { WORKERS: '1' })
 
   const issuance = await result('issuance')
   const ssa = await result('ssa-ps256')
@@ -60,9 +64,9 @@ async function main (): Promise<void> {
       rb.medianFirstGetMs < 100 && rb.medianLongestPingMs <= 20 ? 'met' : 'not met'],
     ['directory CPU per issuance (RSA-2048 CA)', `${rsa.cpuMsPerIssue} ms`, `P-256 CA: ${ec.cpuMsPerIssue} ms`, '≤ 1 ms', rsa.cpuMsPerIssue <= 1 ? 'met' : 'not met'],
   ]
-  console.log(`\nAims (issue 15), PostgreSQL, one run; load average ${machine().loadavg}`)
+  console.log(`\nAims (issue 15), PostgreSQL, one run, WORKERS=${workers}; load average ${machine().loadavg}`)
   console.log(table(['path', 'measured', 'detail', 'aim', ''], rows))
-  console.log(`\nwritten ${await writeResult('aims', { quick, rows: rows.map(([path, measured, detail, aim, status]) => ({ path, measured, detail, aim, status })) })}`)
+  console.log(`\nwritten ${await writeResult('aims', { quick, workers, rows: rows.map(([path, measured, detail, aim, status]) => ({ path, measured, detail, aim, status })) })}`)
 }
 
 main().catch((e) => { console.error(e); process.exit(1) })

@@ -135,7 +135,7 @@ export async function startDirectory (opts: StartOptions = {}): Promise<RunningD
   }
 
   const publicUrl = env.DIRECTORY_ISSUER!
-  const deadline = Date.now() + 120_000
+  const deadline = Date.now() + 300_000 // a loaded machine, or several workers starting, takes minutes
   for (;;) {
     if (exited) { await cleanup(); throw new Error(`the directory exited during start-up:\n${output}`) }
     if (Date.now() > deadline) { await stop(); throw new Error(`the directory did not become ready:\n${output}`) }
@@ -173,7 +173,7 @@ export async function startDirectory (opts: StartOptions = {}): Promise<RunningD
       const loop = (async () => {
         while (running) {
           const t0 = performance.now()
-          await (await pool.request({ path: '/probe', method: 'GET' })).body.text()
+          await (await pool.request({ path: '/probe/ping', method: 'GET' })).body.text()
           times.push(performance.now() - t0)
           await sleep(10)
         }

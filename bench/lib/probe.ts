@@ -3,6 +3,7 @@
 // node-postgres queries), samples event-loop delay, and answers on 127.0.0.1:$BENCH_PROBE_PORT:
 //   GET  /probe        {queries, memory: process.memoryUsage(), cpu: process.cpuUsage() (µs), eld: {p50, p99, max, mean} in ms}
 //   POST /probe/reset  clears the event-loop-delay histogram
+//   GET  /probe/ping   204 at once: the pinger's trivial request
 // With WORKERS > 1 (node:cluster) every process loads this file: the primary listens and asks each worker
 // over the cluster IPC channel, then answers the sums (queries, CPU, memory) and the worst loop delay.
 import cluster from 'node:cluster'
@@ -84,6 +85,8 @@ async function report (reset: boolean): Promise<Report> {
 const port = Number(process.env.BENCH_PROBE_PORT)
 if (port > 0 && cluster.isPrimary) {
   createServer((req, res) => {
+    // The pinger's trivial request: answered by this loop without building a report (memoryUsage reads /proc).
+    if (req.url === '/probe/ping') { res.writeHead(204).end(); return }
     report(req.url === '/probe/reset' && req.method === 'POST').then((r) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(r))
     }, (err: Error) => { res.writeHead(500).end(err.message) })

@@ -222,7 +222,7 @@ export class CertificateAuthority {
     let version: bigint | undefined
     if (cache && key) {
       version = await cache.current()
-      const hit = cache.get(key, this.d.clock.now())
+      const hit = version === undefined ? undefined : cache.get(key, this.d.clock.now())
       if (hit) return { der: hit.der, prepared: hit }
     }
     let parsed: ReturnType<typeof parseOcspRequest>

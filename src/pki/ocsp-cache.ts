@@ -34,13 +34,18 @@ export class OcspCache {
 
   constructor (private readonly d: { sql: Sql, registryVersion: () => Promise<bigint>, maxEntries?: number }) {}
 
-  /** The current registry version, after any revalidation it called for. */
-  async current (): Promise<bigint> {
-    const v = await this.d.registryVersion()
-    if (v === this.version) return v
-    this.checking ??= this.revalidate(v).finally(() => { this.checking = undefined })
-    await this.checking
-    return this.current()
+  /**
+   * The current registry version, after any revalidation it called for; undefined when the version kept moving
+   * through three revalidations (a stream of writes): that request is then answered afresh, not from memory.
+   */
+  async current (): Promise<bigint | undefined> {
+    let v = await this.d.registryVersion()
+    for (let i = 0; i < 3 && v !== this.version; i++) {
+      this.checking ??= this.revalidate(v).finally(() => { this.checking = undefined })
+      await this.checking
+      v = await this.d.registryVersion()
+    }
+    return v === this.version ? v : undefined
   }
 
   get (key: string, now: Date): PreparedOcspResponse | undefined {
