@@ -30,7 +30,10 @@ export function certificateJwk (c: { der: Uint8Array, type: string, x5tS256: str
   }
 }
 
-export type KeystoreScope = { orgId: string, softwareId?: string, inactive?: boolean, type?: 'transport' | 'signing' }
+/**
+ * `updatedSince`: the delta — active keys issued at or after it; inactive keys revoked, or expired, at or after it.
+ */
+export type KeystoreScope = { orgId: string, softwareId?: string, inactive?: boolean, type?: 'transport' | 'signing', updatedSince?: Date | undefined }
 
 /** Keystore JWKS: active (not revoked, in validity) or, with `inactive`, revoked and expired keys. */
 export async function loadKeystore (prisma: Prisma, clock: Clock, chain: Buffer[], scope: KeystoreScope): Promise<{ jwks: { keys: CertificateJwk[] }, validUntil?: Date }> {
@@ -42,14 +45,15 @@ export async function loadKeystore (prisma: Prisma, clock: Clock, chain: Buffer[
     if (!org) throw NotFound(`no organisation ${scope.orgId}`)
   }
   const now = clock.now()
+  const since = (field: 'createdAt' | 'revokedAt') => (scope.updatedSince ? { [field]: { gte: scope.updatedSince } } : {})
   const certs = await prisma.certificate.findMany({
     where: {
       organisationId: scope.orgId,
       ...(scope.softwareId ? { softwareStatementId: scope.softwareId } : {}),
       ...(scope.type ? { type: scope.type } : {}),
       ...(scope.inactive
-        ? { OR: [{ status: 'revoked' }, { notAfter: { lte: now } }] }
-        : { status: 'active', notAfter: { gt: now }, notBefore: { lte: now } }),
+        ? { OR: [{ status: 'revoked', ...since('revokedAt') }, { notAfter: { lte: now, ...(scope.updatedSince ? { gte: scope.updatedSince } : {}) } }] }
+        : { status: 'active', notAfter: { gt: now }, notBefore: { lte: now }, ...since('createdAt') }),
     },
     orderBy: { createdAt: 'asc' },
   })
