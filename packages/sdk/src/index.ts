@@ -6,6 +6,9 @@
  * {@link checkRegistrationAgainstSsa} checks the registration request against them; {@link verifyClientCertificate}
  * checks a client's mTLS certificate against the directory CA and its OCSP responder.
  *
+ * For receivers of the directory's change events: {@link SecurityEventReceiver} verifies pushed SETs against the
+ * directory JWKS and deduplicates them by `jti` (`nodeHandler` for node:http, `fastifyPlugin` for Fastify).
+ *
  * For participants: {@link DirectoryClient} talks to the directory over mTLS with `private_key_jwt` and
  * certificate-bound tokens.
  *
@@ -69,5 +72,19 @@ export {
 
 /** The wire contract (zod schemas and the types inferred from them), shared with the directory server. */
 export * from './contract.js';
+
+export {
+  SecurityEventReceiver,
+  SecurityEventError,
+  MemoryJtiStore,
+  type SecurityEventReceiverOptions,
+  type SecurityEvent,
+  type SecurityEventErrorCode,
+  type SecurityEventHandler,
+  type SetErrorCode,
+  type JtiStore,
+  type PushAnswer,
+  type FastifyLike,
+} from './events.js';
 
 export type { FetchOptions } from './http.js';
