@@ -130,9 +130,9 @@ t.test('verify: issuer and iat window; a pluggable jti store shared by two recei
   }
   await fail(new SecurityEventReceiver({ ...base, issuer: 'https://other.example', jwksUri: `${ctx.publicUrl}/jwks` }), 'ERR_SET_ISSUER')
   const iat = (await new SecurityEventReceiver(base).verify(set)).iat * 1000
-  await fail(new SecurityEventReceiver({ ...base, maxAgeSeconds: 3600, clock: () => iat + 3601_000 }), 'ERR_SET_TOO_OLD')
+  await fail(new SecurityEventReceiver({ ...base, maxTokenAge: 3600, clock: () => iat + 3601_000 }), 'ERR_SET_TOO_OLD')
   await fail(new SecurityEventReceiver({ ...base, clock: () => iat - 120_000 }), 'ERR_SET_NOT_YET_VALID')
-  const ok = await new SecurityEventReceiver({ ...base, maxAgeSeconds: 3600, clock: () => iat + 3599_000 }).verify(set)
+  const ok = await new SecurityEventReceiver({ ...base, maxTokenAge: 3600, clock: () => iat + 3599_000 }).verify(set)
   t.equal(ok.iss, ctx.publicUrl, 'inside the window')
 
   // Two receiver processes sharing one store (as Redis SET NX would): each event is handled once between them.

@@ -25,7 +25,7 @@ export type SecurityEventErrorCode =
   | 'ERR_SET_ISSUER'
   /** `aud` is not this receiver. */
   | 'ERR_SET_AUDIENCE'
-  /** `iat` is older than `maxAgeSeconds`: outside the window in which `jti`s are remembered, so a replay could not be told apart. */
+  /** `iat` is older than `maxTokenAge`: outside the window in which `jti`s are remembered, so a replay could not be told apart. */
   | 'ERR_SET_TOO_OLD'
   /** `iat` is in the future beyond the clock tolerance. */
   | 'ERR_SET_NOT_YET_VALID';
@@ -104,7 +104,7 @@ export class MemoryJtiStore implements JtiStore {
     if (known !== undefined && known > now) return false;
     if (this.#seen.size >= this.#maxEntries) this.#prune(now);
     // Still full of live entries: forget the oldest rather than grow without bound (the iat window still refuses
-    // anything older than maxAgeSeconds).
+    // anything older than maxTokenAge).
     if (this.#seen.size >= this.#maxEntries) this.#seen.delete(this.#seen.keys().next().value!);
     this.#seen.set(jti, expiresAt);
     return true;
@@ -133,9 +133,9 @@ export interface SecurityEventReceiverOptions extends FetchOptions {
    * day by default and a SET's `iat` is the time of the change, so keep it longer than the directory's retry window.
    * Default 172 800 s (2 days).
    */
-  maxAgeSeconds?: number;
+  maxTokenAge?: number;
   /** Allowed clock skew for `iat` in the future. Default 60 s. */
-  clockToleranceSeconds?: number;
+  clockTolerance?: number;
   /** Allowed JWS algorithms. Default PS256 and ES256 (the directory's). */
   algorithms?: string[];
   /** Where seen `jti`s are kept. Default a {@link MemoryJtiStore}. */
@@ -179,8 +179,8 @@ export class SecurityEventReceiver {
       ...options, jwksUri: options.jwksUri ?? `${options.issuer.replace(/\/$/, '')}/jwks`, clock: this.#clock,
     });
     this.#store = options.jtiStore ?? new MemoryJtiStore({ clock: this.#clock });
-    this.#maxAge = options.maxAgeSeconds ?? 172_800;
-    this.#tolerance = options.clockToleranceSeconds ?? 60;
+    this.#maxAge = options.maxTokenAge ?? 172_800;
+    this.#tolerance = options.clockTolerance ?? 60;
     this.#algorithms = options.algorithms ?? ['PS256', 'ES256'];
   }
 
