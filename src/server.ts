@@ -30,7 +30,7 @@ async function prepare (config: Config, db: Database): Promise<string[]> {
  * worker, whose primary has migrated and initialised the database already.
  */
 export async function serve (config: Config, opts: { prepared?: boolean } = {}): Promise<Running> {
-  const db = await openDatabase(targetFrom(config))
+  const db = await openDatabase(targetFrom(config), { owner: 'server' })
   let init: string[] = []
   try {
     if (!opts.prepared) init = await prepare(config, db)
@@ -46,6 +46,7 @@ export async function serve (config: Config, opts: { prepared?: boolean } = {}):
   services.delivery.start(publicApp.log)
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST
   const portOf = (app: App): number => { const a = app.server.address(); return typeof a === 'object' && a ? a.port : 0 }
+  db.lock?.describe({ urls: { public: `http://${host}:${portOf(publicApp)}`, mtls: `https://${host}:${portOf(mtlsApp)}` } })
   return {
     publicApp,
     mtlsApp,

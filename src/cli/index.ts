@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Operator CLI: `directory <command>` (npm run directory -- <command>). Commands act on the database
-// directly. With the embedded PGlite only one process can hold DATA_DIR: stop the server first.
+// directly. With the embedded PGlite only one process can hold DATA_DIR: while the server runs, data commands
+// refuse (naming it) — use the admin API through operator:token, or stop the server first.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
@@ -187,10 +188,12 @@ const commands: Record<string, Command> = {
       '               (curl --cert DATA_DIR/operator/transport.pem --key …/transport.key --cacert …/ca.pem -H "authorization: Bearer $TOKEN" …)',
     run: async (args) => {
       const { values } = options(args, { scope: { type: 'string' } })
-      const dir = join(loadConfig().DATA_DIR, 'operator')
+      const config = loadConfig()
+      const dir = join(config.DATA_DIR, 'operator')
       const client = JSON.parse(await readFile(join(dir, 'client.json'), 'utf8'))
+      // The URLs of the configuration in force now, not those written at first start (ports and issuer may change).
       const directory = new DirectoryClient({
-        issuer: client.issuer, mtlsBaseUrl: client.mtls_base_url, clientId: client.client_id, orgId: client.org_id,
+        issuer: config.DIRECTORY_ISSUER, mtlsBaseUrl: config.MTLS_BASE_URL, clientId: client.client_id, orgId: client.org_id,
         signingKey: await readFile(join(dir, 'signing.key'), 'utf8'), signingKid: client.signing_kid,
         transportKeyPem: await readFile(join(dir, 'transport.key'), 'utf8'), transportCertPem: await readFile(join(dir, 'transport.pem'), 'utf8'),
         caPem: await readFile(join(dir, 'ca.pem'), 'utf8'),

@@ -7,6 +7,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { PrismaClient } from '../generated/prisma/client.js'
 import { pgliteSql, poolSql, type Sql } from './sql.js'
+import { lockDatabaseDir, type DataDirLock } from './data-dir-lock.js'
 
 export type Prisma = InstanceType<typeof PrismaClient>
 /** The client inside `$transaction(async (tx) => …)`. */
@@ -42,6 +43,8 @@ export interface Database {
   readonly migrationAdapter: () => SqlMigrationAwareDriverAdapterFactory
   /** The embedded engine, when there is one (dumps, direct SQL in tests). */
   readonly pglite?: PGlite
+  /** The embedded database's owner lock, held until close. */
+  readonly lock?: DataDirLock
   close: () => Promise<void>
 }
 
@@ -98,7 +101,11 @@ export function targetFrom (config: {
   return { kind: 'pglite', dir: join(config.DATA_DIR, 'pglite'), limits }
 }
 
-export async function openDatabase (target: DatabaseTarget): Promise<Database> {
+/**
+ * Opens the database. An embedded one on disk is locked for this process first (DataDirLocked names the
+ * holder); `owner` says what this process is, for that message.
+ */
+export async function openDatabase (target: DatabaseTarget, opts: { owner?: string } = {}): Promise<Database> {
   const limits = { ...defaultLimits, ...target.limits }
   const transactionOptions = { maxWait: limits.transactionMaxWaitMs, timeout: limits.transactionTimeoutMs }
   if (target.kind === 'postgres') {
@@ -119,12 +126,22 @@ export async function openDatabase (target: DatabaseTarget): Promise<Database> {
       close: async () => { await prisma.$disconnect(); await pool.end() },
     }
   }
-  if (target.kind === 'pglite') mkdirSync(target.dir, { recursive: true, mode: 0o700 })
+  let lock: DataDirLock | undefined
+  if (target.kind === 'pglite') {
+    lock = await lockDatabaseDir(target.dir, opts.owner ?? ['directory', ...process.argv.slice(2, 3)].join(' '))
+    mkdirSync(target.dir, { recursive: true, mode: 0o700 })
+  }
   // PGlite is one embedded connection: the Prisma client and the schema engine share it.
-  const pglite = target.kind === 'pglite'
-    ? new PGlite(target.dir)
-    : new PGlite(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {})
-  await pglite.waitReady
+  let pglite: PGlite
+  try {
+    pglite = target.kind === 'pglite'
+      ? new PGlite(target.dir)
+      : new PGlite(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {})
+    await pglite.waitReady
+  } catch (err) {
+    await lock?.release()
+    throw err
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions })
   return {
     kind: target.kind,
@@ -132,6 +149,7 @@ export async function openDatabase (target: DatabaseTarget): Promise<Database> {
     sql: pgliteSql(pglite),
     migrationAdapter: () => new PrismaPGlite(pglite),
     pglite,
-    close: async () => { await prisma.$disconnect(); await pglite.close() },
+    ...(lock ? { lock } : {}),
+    close: async () => { try { await prisma.$disconnect(); await pglite.close() } finally { await lock?.release() } },
   }
 }
