@@ -98,9 +98,26 @@ t.test('operator onboards an organisation; its org-admin gets a certificate from
   t.match(subject, /O\s*=\s*Acme Payments Ltd/, 'the subject comes from the registry')
   t.match(subject, new RegExp(sw.software_id), 'and names the software statement')
 
+  // The org-admin revokes it with a reason; the passkey confirms (the sign-in is no longer fresh).
+  d.clock.advance(6 * 60)
+  await ap.getByLabel('Reason').selectOption('keyCompromise')
+  await ap.getByRole('button', { name: 'Revoke certificate' }).click()
+  await ap.getByText('Revoked', { exact: true }).waitFor()
+  const [revoked] = await d.services.authority.list(orgId)
+  t.match(revoked, { status: 'revoked', revocation_reason: 'keyCompromise' }, 'revoked with the reason given')
+
+  // Organisation admins invite their own users; the link is shown once.
+  await ap.goto(`${d.base}/portal/organisations/${orgId}`)
+  await ap.getByRole('form', { name: 'Invite a user' }).getByLabel('Email').fill('viewer@acme.example')
+  await ap.getByRole('form', { name: 'Invite a user' }).getByLabel('Role').selectOption('org-viewer')
+  await ap.getByRole('button', { name: 'Invite user' }).click()
+  await ap.locator('#org-invite-setup_url').waitFor()
+  const viewer = await d.db.prisma.portalUser.findUniqueOrThrow({ where: { email: 'viewer@acme.example' }, include: { memberships: true } })
+  t.same(viewer.memberships.map((m) => [m.organisationId, m.role]), [[orgId, 'org-viewer']])
+
   const adminUser = await d.db.prisma.portalUser.findUniqueOrThrow({ where: { email: 'admin@acme.example' } })
-  const events = await d.db.prisma.auditEvent.findMany({ where: { action: { in: ['software_statement.create', 'certificate.issue'] }, target: { in: [`software_statement:${sw.software_id}`, ...(await d.services.authority.list(orgId)).map((c) => `certificate:${c.serial}`)] } } })
-  t.same(events.map((e) => [e.action, e.actor]).sort(), [['certificate.issue', `user:${adminUser.id}`], ['software_statement.create', `user:${adminUser.id}`]], 'audited with the org-admin as actor')
+  const events = await d.db.prisma.auditEvent.findMany({ where: { action: { in: ['software_statement.create', 'certificate.issue', 'certificate.revoke'] }, target: { in: [`software_statement:${sw.software_id}`, ...(await d.services.authority.list(orgId)).map((c) => `certificate:${c.serial}`)] } } })
+  t.same(events.map((e) => [e.action, e.actor]).sort(), [['certificate.issue', `user:${adminUser.id}`], ['certificate.revoke', `user:${adminUser.id}`], ['software_statement.create', `user:${adminUser.id}`]], 'audited with the org-admin as actor')
   const created = await d.db.prisma.auditEvent.findFirstOrThrow({ where: { action: 'organisation.create' } })
   t.equal(created.actor, `user:${operator.userId}`, 'the organisation with the operator as actor')
 })
