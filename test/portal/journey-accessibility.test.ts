@@ -29,7 +29,6 @@ t.test('every page passes axe; keyboard', async (t) => {
 
   const op = await signedInPerson(d, browser, { scope: 'operator', email: 'ops@example.org', role: 'operator-admin' })
   const p = op.page
-  const orgPage = `${d.base}/portal/organisations/${org.id}`
 
   await t.test('keyboard', async (t) => {
     await p.goto(`${d.base}/portal/organisations`)
