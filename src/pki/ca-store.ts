@@ -33,10 +33,6 @@ const caName = (cn: string): NameAttribute[] => [{ type: 'O', value: 'Ecosystem 
 type CaConfig = Pick<Config, 'CA_ROOT_KEY' | 'CA_ISSUING_KEY' | 'TLS_SERVER_NAMES' | 'TLS_SERVER_KEY' | 'DIRECTORY_ISSUER'>
 type Deps = { prisma: Prisma, vault: KeyVault, audit: AuditLog, clock: Clock, config: CaConfig }
 
-// Start-up transactions that generate keys (RSA: up to seconds each on a busy machine) get longer than the
-// request transactions' limit; they run once, under the CA's advisory lock.
-const keyGenerationTimeoutMs = 60_000
-
 async function store (tx: Tx, vault: KeyVault, kind: string, der: Buffer, key: KeyObject, keyType: string): Promise<void> {
   const sealed = vault.seal(key, kind, keyType)
   await tx.encryptedKey.create({ data: sealed })
@@ -87,7 +83,7 @@ export async function initAuthority (d: Deps, who: Actor): Promise<{ created: bo
       after: { root_serial: describeCertificate(rootDer).serialHex, issuing_serial: describeCertificate(issuingDer).serialHex },
     })
     return true
-  }, { timeout: keyGenerationTimeoutMs })
+  })
   const issuingReissued = await ensureIssuingCa(d, who)
   const tlsIssued = await ensureTlsServer(d, who)
   return { created, issuingReissued, tlsIssued }
@@ -149,7 +145,7 @@ async function ensureIssuingCa (d: Deps, who: Actor): Promise<boolean> {
     })
     await bumpRegistryVersion(tx)
     return true
-  }, { timeout: keyGenerationTimeoutMs })
+  })
 }
 
 /**
@@ -243,7 +239,7 @@ async function ensureTlsServer (d: Deps, who: Actor): Promise<boolean> {
     }
     await d.audit.append(tx, who, { action: 'authority.tls_server_certificate', target: 'authority', after: { serials, names, key_types: want } })
     return true
-  }, { timeout: keyGenerationTimeoutMs })
+  })
 }
 
 async function loadIssuer (tx: Tx | Prisma, vault: KeyVault): Promise<Issuer> {
