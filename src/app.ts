@@ -5,6 +5,7 @@ import type { Config } from './config.js'
 import { loggerOptions } from './log.js'
 import errors, { clientErrorHandler, frameworkErrors } from './plugins/errors.js'
 import openapi from './plugins/openapi.js'
+import rateLimits from './plugins/rate-limits.js'
 import { X509Certificate } from 'node:crypto'
 import clientCertificate from './plugins/client-certificate.js'
 import guard from './plugins/guard.js'
@@ -77,6 +78,7 @@ export async function buildPublicApp (config: Config, services: Services, option
   const app = baseApp(config, services, options)
   await app.register(errors, { bodyLimit: config.BODY_LIMIT })
   await app.register(openapi, { title: 'Ecosystem Directory', serverUrl: config.DIRECTORY_ISSUER })
+  await app.register(rateLimits)
   await app.register(healthRoutes)
   await app.register(discoveryRoutes)
   await app.register(trustAnchorRoutes)
@@ -110,6 +112,7 @@ export async function buildMtlsApp (config: Config, services: Services, options:
     trustProxyHeader: config.TRUSTED_PROXY_CLIENT_CERT, trustedProxies: config.TRUSTED_PROXIES,
     issuingCa: new X509Certificate(authority.material.issuingDer),
   })
+  await app.register(rateLimits)
   await app.register(guard)
   await app.register(healthRoutes)
   await app.register(tokenRoutes)

@@ -65,6 +65,11 @@ export const environmentSchema = z.object({
   PORTAL_SETUP_LINK_TTL: seconds.default(24 * 3600),
   // The first operator-admin, made by init, who gets the first setup link.
   PORTAL_OPERATOR_EMAIL: z.email().default('operator@example.org'),
+  // Requests per RATE_LIMIT_WINDOW_SECONDS: /token per client certificate, /enrol and OCSP per address (0 = off).
+  RATE_LIMIT_WINDOW_SECONDS: seconds.default(60),
+  RATE_LIMIT_TOKEN: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_ENROL: z.coerce.number().int().min(0).default(30),
+  RATE_LIMIT_OCSP: z.coerce.number().int().min(0).default(1200),
   PORTAL_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
   // Push delivery of events (RFC 8935); see README "Events".

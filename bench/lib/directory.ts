@@ -96,6 +96,8 @@ export async function startDirectory (opts: StartOptions = {}): Promise<RunningD
     // Request logs off: the bare baselines log nothing either (BENCH_LOG_LEVEL=info to include them).
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     BENCH_PROBE_PORT: String(probePort),
+    // Throughput from one client is what is measured here, not the rate limiter.
+    RATE_LIMIT_TOKEN: '0', RATE_LIMIT_ENROL: '0', RATE_LIMIT_OCSP: '0',
     ...(db.url ? { DATABASE_URL: db.url } : {}),
     ...opts.env,
   }

@@ -6,7 +6,7 @@ import { ecKey, makeCsr, operatorOf, Participant } from '../helpers/participant.
 
 // Finding 5: the client JWKS at /enrol is checked member by member (RFC 7517/7518) before the enrolment code is
 // spent; a refused JWKS is a 400 problem+json naming the member, never a 500, and the code stays usable.
-const ctx = await buildTestApp(t)
+const ctx = await buildTestApp(t, { RATE_LIMIT_ENROL: '0' })
 const operator = operatorOf(ctx)
 t.teardown(() => operator.close())
 

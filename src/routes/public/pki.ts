@@ -4,6 +4,7 @@ import type { App } from '../../app.js'
 import { NotFound } from '../../errors.js'
 import { databaseUnavailable } from '../../db/errors.js'
 import { retryAfterSeconds } from '../../plugins/errors.js'
+import { ocspTryLater as tryLater } from '../../plugins/rate-limits.js'
 import { sendDocument } from '../send-document.js'
 import type { OcspAnswer } from '../../pki/authority.js'
 
@@ -97,9 +98,6 @@ export default async function pkiRoutes (app: App): Promise<void> {
     return reply.send(prepared.der)
   })
 }
-
-/** OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED tryLater(3) } — no responseBytes (RFC 6960 §4.2.1). */
-export const tryLater = Buffer.from('30030a0103', 'hex')
 
 function decodeOcspPath (path: string): Buffer {
   // far beyond any single-certificate request (RFC 5019 §5 keeps GET requests under 255 bytes)
