@@ -6,7 +6,7 @@ import type { Sql } from '../db/sql.js'
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.js'
 import { eventsFor } from '../events/types.js'
 import { leafPointers, type AuthorityMaterial } from './ca-store.js'
-import { describeCertificate, issueCertificate, newSerial, x5tS256 } from './certificate.js'
+import { issueCertificate, newSerial, x5tS256 } from './certificate.js'
 import { buildCrl } from './crl.js'
 import { parseCsr } from './csr.js'
 import { buildOcspResponse, matchesIssuer, ocspErrorResponse, OcspMalformed, parseOcspRequest } from './ocsp.js'
@@ -110,17 +110,22 @@ export class CertificateAuthority {
     const { subject, dnsNames: implied } = profile === 'native'
       ? certificateSubject('native', { orgId: org.id, legalName: org.legal_name, country: org.country, registrationNumber: '', subjectId, organisationType: null, authorityClaims: [] }, req.type)
       : certificateSubject(profile, await loadSubjectFacts(this.d.prisma, org.id, req.softwareId, subjectId), req.type)
-    const now = this.d.clock.now()
+    // Whole seconds, as the certificate carries them (RFC 5280 §4.1.2.5), so what is stored is what was signed
+    // without reading the certificate back.
+    const now = Math.floor(this.d.clock.now().getTime() / 1000) * 1000
     const { DIRECTORY_ISSUER: base } = this.d.config
-    const der = issueCertificate({
-      serial: newSerial(), subject, publicKey: spki,
+    const serial = newSerial()
+    const info = {
+      serialHex: serial.toString('hex'),
       // Back-dated a minute for relying parties whose clocks run slightly behind.
-      notBefore: new Date(now.getTime() - 60_000),
-      notAfter: new Date(now.getTime() + this.d.config.CERT_VALIDITY_DAYS * 86_400_000),
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + this.d.config.CERT_VALIDITY_DAYS * 86_400_000),
+    }
+    const der = issueCertificate({
+      serial, subject, publicKey: spki, notBefore: info.notBefore, notAfter: info.notAfter,
       profile: req.type, dnsNames: [...new Set([...dnsNames, ...implied])], serverAuth: dnsNames.length > 0,
       ...leafPointers(base),
     }, this.material.issuer)
-    const info = describeCertificate(der)
     const thumbprint = x5tS256(der)
     // The certificate, its audit event, its outbox event and the registry version in one statement (one
     // round trip, one implicit transaction): the locks are taken in the order every other change takes them.

@@ -337,15 +337,16 @@ export interface CertificateDescription {
 
 export function describeCertificate (der: Buffer): CertificateDescription {
   const c = readCertificate(der)
-  const spki = c.subjectPublicKeyInfo
+  // copies: the description must not change under the caller's buffer
+  const spki = Buffer.from(c.subjectPublicKeyInfo)
   let publicKey: KeyObject | undefined
   return {
     serialHex: c.serial.toString('hex'),
     notBefore: c.notBefore,
     notAfter: c.notAfter,
     subject: decodeName(c.subject),
-    subjectDer: c.subjectDer,
-    issuerDer: c.issuerDer,
+    subjectDer: Buffer.from(c.subjectDer),
+    issuerDer: Buffer.from(c.issuerDer),
     spki,
     get publicKey (): KeyObject {
       publicKey ??= createPublicKey({ key: spki, format: 'der', type: 'spki' })

@@ -4,7 +4,7 @@ import { constants, verify, type KeyObject } from 'node:crypto'
 import { InvalidCsr } from '../errors.js'
 import {
   Asn1Error, Tag, checkDer, children, content, expect, is, parse, readBitStringBytes, readInteger, readOid, readString,
-  strictDer, tagOf, toDer, type Asn1,
+  slice, strictDer, tagOf, toDer, type Asn1,
 } from './der.js'
 import { importPublicKey } from './keys.js'
 import { OID } from './oids.js'
@@ -90,7 +90,7 @@ function parseRequest (der: Buffer): ParsedCsr {
   const alg = classifySignature(expect(sigAlg, Tag.SEQUENCE, 'signatureAlgorithm'))
   if (alg.keyType !== key.info.type) throw InvalidCsr(`signature algorithm ${alg.name} does not match the CSR's ${key.info.type.toUpperCase()} key`)
   const signature = readBitStringBytes(sigBits)
-  const spkiDer = toDer(spki)
+  const spkiDer = slice(der, top, [0, 2])
 
   let publicKey: KeyObject
   try {
@@ -100,7 +100,7 @@ function parseRequest (der: Buffer): ParsedCsr {
   }
   let ok: boolean
   try {
-    ok = verify(alg.hash, toDer(info), alg.pssSaltLength === undefined
+    ok = verify(alg.hash, slice(der, top, [0]), alg.pssSaltLength === undefined
       ? publicKey
       : { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.pssSaltLength }, signature)
   } catch {

@@ -181,6 +181,41 @@ export function strictDer (der: Buffer): Asn1 {
   return node
 }
 
+/** The size of a node's DER encoding, from forge's tree (content lengths, minimal length octets). */
+export function encodedLength (a: Asn1): number {
+  const n = contentLength(a)
+  return headerLength(n) + n
+}
+
+const headerLength = (n: number): number => n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6
+
+function contentLength (a: Asn1): number {
+  if (Array.isArray(a.value)) {
+    let n = 0
+    for (const c of a.value) n += encodedLength(c)
+    return n
+  }
+  return a.tagClass === Class.UNIVERSAL && a.type === Type.BMPSTRING ? a.value.length * 2 : a.value.length
+}
+
+/**
+ * The bytes of the element at `path` (child indices) below `top`, which was read from `der` and passed checkDer:
+ * they are exactly what was read, so what a signature covers, and slicing costs less than encoding it again.
+ */
+export function slice (der: Buffer, top: Asn1, path: number[]): Buffer {
+  let at = 0
+  let node = top
+  for (const index of path) {
+    const elements = children(node)
+    at += headerLength(contentLength(node))
+    for (let i = 0; i < index; i++) at += encodedLength(elements[i]!)
+    const next = elements[index]
+    if (next === undefined) throw new RangeError(`no element ${index}`)
+    node = next
+  }
+  return der.subarray(at, at + encodedLength(node))
+}
+
 /** The identifier octet of a node (single-octet tags). */
 export const tagOf = (a: Asn1): number => a.tagClass | (a.constructed ? 0x20 : 0) | a.type
 

@@ -1,10 +1,10 @@
 // Reading X.509 certificates (RFC 5280 §4.1) into the parts the CA needs, with the exact DER of each.
-import { Asn1Error, Tag, asn1, children, content, expect, is, readBitStringBytes, readInteger, readOid, readTime, strictDer, toDer, type Asn1 } from './der.js'
+import { Asn1Error, Tag, asn1, children, content, expect, is, readBitStringBytes, readInteger, readOid, readTime, slice, strictDer, type Asn1 } from './der.js'
 import { OID } from './oids.js'
 
 export interface CertificateParts {
   serial: Buffer
-  /** The issuer and subject Names, as nodes and as DER. */
+  /** The issuer and subject Names, as nodes and as DER (the DER parts are views of the certificate's bytes). */
   issuer: Asn1
   issuerDer: Buffer
   notBefore: Date
@@ -18,11 +18,12 @@ export interface CertificateParts {
 }
 
 /**
- * The certificate's fields. It must be DER (every certificate the directory makes or imports is): the DER of a
- * part is then its re-encoding, which is what the issuer field and key hashes of what we sign must match.
+ * The certificate's fields. It must be DER (every certificate the directory makes or imports is), so that the
+ * bytes of a part are unambiguous: the issuer field and key hashes of what we sign must match them exactly.
  */
 export function readCertificate (der: Buffer): CertificateParts {
-  const [tbs, sigAlg, sig, ...extra] = children(expect(strictDer(der), Tag.SEQUENCE, 'Certificate'))
+  const top = strictDer(der)
+  const [tbs, sigAlg, sig, ...extra] = children(expect(top, Tag.SEQUENCE, 'Certificate'))
   if (tbs === undefined || sigAlg === undefined || sig === undefined || extra.length > 0) throw new Asn1Error('Certificate must have three fields')
   const fields = children(expect(tbs, Tag.SEQUENCE, 'tbsCertificate'))
   let i = is(fields[0], 0xa0) ? 1 : 0 // version [0] EXPLICIT, DEFAULT v1
@@ -34,10 +35,12 @@ export function readCertificate (der: Buffer): CertificateParts {
   const serial = readInteger(at('serialNumber'))
   at('signature')
   const issuer = expect(at('issuer'), Tag.SEQUENCE, 'issuer')
+  const issuerAt = i - 1
   const [nb, na] = children(expect(at('validity'), Tag.SEQUENCE, 'validity'))
   if (nb === undefined || na === undefined) throw new Asn1Error('bad validity')
   const subject = expect(at('subject'), Tag.SEQUENCE, 'subject')
   const spki = expect(at('subjectPublicKeyInfo'), Tag.SEQUENCE, 'subjectPublicKeyInfo')
+  // issuer, subject and subjectPublicKeyInfo follow one another in the TBSCertificate
   const bits = children(spki)[1]
   if (bits === undefined) throw new Asn1Error('bad subjectPublicKeyInfo')
   const extensions = new Map<string, { critical: boolean, value: Buffer }>()
@@ -55,12 +58,12 @@ export function readCertificate (der: Buffer): CertificateParts {
   return {
     serial,
     issuer,
-    issuerDer: toDer(issuer),
+    issuerDer: slice(der, top, [0, issuerAt]),
     notBefore: readTime(nb),
     notAfter: readTime(na),
     subject,
-    subjectDer: toDer(subject),
-    subjectPublicKeyInfo: toDer(spki),
+    subjectDer: slice(der, top, [0, issuerAt + 2]),
+    subjectPublicKeyInfo: slice(der, top, [0, issuerAt + 3]),
     subjectPublicKey: readBitStringBytes(bits),
     extensions,
   }
