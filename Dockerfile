@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build: compile TypeScript and generate the Prisma client (needs dev dependencies).
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
@@ -14,13 +14,13 @@ RUN npm run build
 
 # Production dependencies only; the generated client is compiled into dist/. The SDK is a workspace package
 # (node_modules/@ecosystem-directory/sdk links to packages/sdk), so its package.json and built dist/ come along.
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/sdk/package.json ./packages/sdk/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production DATA_DIR=/data HOST=0.0.0.0 PUBLIC_PORT=8080 MTLS_PORT=8443
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
