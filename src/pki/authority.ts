@@ -174,11 +174,11 @@ export class CertificateAuthority {
     }
   }
 
-  async list (orgId: string): Promise<Array<IssuedCertificate & { software_id: string | null, revoked_at?: Date, revocation_reason?: string }>> {
+  async list (orgId: string): Promise<Array<IssuedCertificate & { software_id: string | null, revoked_at?: Date, revocation_reason?: RevocationReason }>> {
     const rows = await this.d.prisma.certificate.findMany({ where: { organisationId: orgId }, orderBy: { createdAt: 'asc' } })
     return rows.map((r) => ({
       ...this.view(r), software_id: r.softwareStatementId,
-      ...(r.revokedAt ? { revoked_at: r.revokedAt } : {}), ...(r.revocationReason ? { revocation_reason: r.revocationReason } : {}),
+      ...(r.revokedAt ? { revoked_at: r.revokedAt } : {}), ...(r.revocationReason ? { revocation_reason: r.revocationReason as RevocationReason } : {}),
     }))
   }
 

@@ -1,26 +1,8 @@
+import type { OrganisationStatus, SoftwareStatementAssertionClaims } from '@ecosystem-directory/sdk'
 import { keystoreUrls } from '../registry/deps.js'
 
-/** What an SSA asserts (DESIGN.md §7): RFC 7591 client metadata first, then the organisation claims. */
-export interface SsaClaims {
-  software_id: string
-  software_version: number
-  software_mode: 'live' | 'test'
-  software_roles: string[]
-  org_id: string
-  org_name: string
-  org_status: string
-  org_jwks_uri: string
-  client_name: string
-  client_description?: string
-  client_uri?: string
-  logo_uri?: string
-  tos_uri?: string
-  policy_uri?: string
-  redirect_uris: string[]
-  jwks_uri: string
-  token_endpoint_auth_method: 'private_key_jwt' | 'tls_client_auth'
-  scope: string
-}
+/** What an SSA asserts (DESIGN.md §7), as the SDK's wire contract defines it for verifiers. */
+export type SsaClaims = SoftwareStatementAssertionClaims
 
 interface Source {
   org: { id: string, legalName: string, status: string }
@@ -45,7 +27,7 @@ export function ssaClaims ({ org, software }: Source, issuer: string, roleScopes
     software_roles: software.roles,
     org_id: org.id,
     org_name: org.legalName,
-    org_status: org.status,
+    org_status: org.status as OrganisationStatus,
     org_jwks_uri: urls.organisation(org.id),
     client_name: software.clientName,
     ...optional,

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { randomUUID } from 'node:crypto';
 import { DirectoryClient, DirectoryError, verifySoftwareStatement } from '../src/index.js';
 import { createOrganisation, DirectoryApi, fetchCaBundle, makeCsr, newKey, pkcs8, publicJwk } from '../../../scripts/demo/ecosystem.js';
-import { buildTestApp } from '../../../test/helpers/app.js';
+import { buildTestApp, TestClock } from '../../../test/helpers/app.js';
 
 /**
  * `DirectoryClient` against the real directory (both listeners, its CA and token endpoint): enrolment, the
@@ -10,7 +10,8 @@ import { buildTestApp } from '../../../test/helpers/app.js';
  * decoded with the wire contract (times as `Date`s), each refusal a `DirectoryError` carrying the problem.
  */
 
-const ctx = await buildTestApp(t);
+// The SDK's clients read the real clock: the directory's keeps pace with it.
+const ctx = await buildTestApp(t, {}, { clock: new TestClock(true) });
 const caPem = await fetchCaBundle(ctx.publicUrl);
 const operator = new DirectoryApi({ issuer: ctx.publicUrl, mtlsBaseUrl: ctx.mtlsUrl, caPem }, {
   clientId: ctx.operator.clientId, orgId: ctx.operator.orgId, signingKeyPem: ctx.operator.signingKeyPem,

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DirectoryApi, fetchCaBundle, onboardFintech, waitForParticipant } from '../../../scripts/demo/ecosystem.js';
-import { buildTestApp } from '../../../test/helpers/app.js';
+import { buildTestApp, TestClock } from '../../../test/helpers/app.js';
 
 /**
  * The SDK as a vendor gets it: `npm pack` of the workspace, installed into an empty project of its own (dependencies
@@ -19,7 +19,8 @@ const run = (command: string, args: string[], options: { cwd: string; timeout: n
   exec('env', ['-u', 'NODE_OPTIONS', command, ...args], options);
 const repo = resolve(import.meta.dirname, '../../..');
 
-const ctx = await buildTestApp(t);
+// The SDK's clients read the real clock: the directory's keeps pace with it.
+const ctx = await buildTestApp(t, {}, { clock: new TestClock(true) });
 const directory = { issuer: ctx.publicUrl, mtlsBaseUrl: ctx.mtlsUrl, caPem: await fetchCaBundle(ctx.publicUrl) };
 const operator = new DirectoryApi(directory, {
   clientId: ctx.operator.clientId, orgId: ctx.operator.orgId, signingKeyPem: ctx.operator.signingKeyPem,

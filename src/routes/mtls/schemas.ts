@@ -1,5 +1,5 @@
+import { certificateListItem, issuedCertificate, revocationReason } from '@ecosystem-directory/sdk'
 import { z } from 'zod'
-import { revocationReasons } from '../../pki/reasons.js'
 import { uuid } from '../../registry/schemas.js'
 
 export const orgParams = z.object({ orgId: uuid })
@@ -13,21 +13,8 @@ export const certificateRequest = z.object({
   dns_names: z.array(z.string().max(253)).max(10).optional(),
 }).strict()
 
-export const certificate = z.object({
-  serial: z.string(),
-  type: z.enum(['transport', 'signing']),
-  certificate: z.string(),
-  chain: z.array(z.string()),
-  'x5t#S256': z.string(),
-  not_before: z.date(),
-  not_after: z.date(),
-  status: z.enum(['active', 'revoked']),
-})
+// The issued certificate and the organisation's certificate list are the SDK's wire contract: one definition for
+// what the directory answers and what DirectoryClient decodes.
+export { issuedCertificate as certificate, certificateListItem }
 
-export const certificateListItem = certificate.extend({
-  software_id: z.string().nullable(),
-  revoked_at: z.date().optional(),
-  revocation_reason: z.string().optional(),
-})
-
-export const revokeRequest = z.object({ reason: z.enum(revocationReasons) }).strict()
+export const revokeRequest = z.object({ reason: revocationReason }).strict()

@@ -1,3 +1,4 @@
+import { directoryJwks, keystore, participantList } from '@ecosystem-directory/sdk'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { App } from '../../app.js'
@@ -22,7 +23,9 @@ export default async function trustAnchorRoutes (app: App): Promise<void> {
   const maxAge = config.CACHE_MAX_AGE
 
   app.get('/jwks', {
-    schema: { tags: ['trust anchors'], summary: 'Directory signing keys (active, next, recently retired)' },
+    // Response schemas are the SDK's wire contract: documented in /openapi.json; the cached bytes are checked against
+    // them by the contract test (they are built outside the serializer, some in SQL).
+    schema: { tags: ['trust anchors'], summary: 'Directory signing keys (active, next, recently retired)', response: { 200: directoryJwks } },
   }, async (request, reply) => {
     const doc = await documents.get('jwks', async () => ({ body: JSON.stringify(keys.jwks()), contentType: 'application/jwk-set+json' }))
     return sendDocument(request, reply, doc, maxAge)
@@ -33,6 +36,7 @@ export default async function trustAnchorRoutes (app: App): Promise<void> {
       tags: ['trust anchors'],
       summary: 'Every organisation with its roles, authorisation servers and software statements',
       querystring: z.object({ role: roleCode.optional(), status: z.enum(organisationStatuses).optional(), updated_since: updatedSince }).strict(),
+      response: { 200: participantList },
     },
   }, async (request, reply) => {
     const { role, status, updated_since: since } = request.query
@@ -62,14 +66,14 @@ export default async function trustAnchorRoutes (app: App): Promise<void> {
   }
 
   app.get('/organisations/:orgId/jwks', {
-    schema: { tags: ['trust anchors'], summary: "An organisation's active keys (all its software)", params: z.object({ orgId: uuid }), querystring: keystoreQuery },
+    schema: { tags: ['trust anchors'], summary: "An organisation's active keys (all its software)", params: z.object({ orgId: uuid }), querystring: keystoreQuery, response: { 200: keystore } },
   }, async (request, reply) => serveKeystore(request, reply, false))
 
   app.get('/organisations/:orgId/software-statements/:softwareId/jwks', {
-    schema: { tags: ['trust anchors'], summary: 'Active transport and signing keys of a software statement', params: z.object({ orgId: uuid, softwareId: uuid }), querystring: keystoreQuery },
+    schema: { tags: ['trust anchors'], summary: 'Active transport and signing keys of a software statement', params: z.object({ orgId: uuid, softwareId: uuid }), querystring: keystoreQuery, response: { 200: keystore } },
   }, async (request, reply) => serveKeystore(request, reply, false))
 
   app.get('/organisations/:orgId/software-statements/:softwareId/jwks/inactive', {
-    schema: { tags: ['trust anchors'], summary: 'Revoked and expired keys of a software statement', params: z.object({ orgId: uuid, softwareId: uuid }), querystring: keystoreQuery },
+    schema: { tags: ['trust anchors'], summary: 'Revoked and expired keys of a software statement', params: z.object({ orgId: uuid, softwareId: uuid }), querystring: keystoreQuery, response: { 200: keystore } },
   }, async (request, reply) => serveKeystore(request, reply, true))
 }
