@@ -97,6 +97,11 @@ export const participant = z.object({
   jwks_uri: z.string(),
   authorisation_servers: z.array(participantAuthorisationServer),
   software_statements: z.array(participantSoftwareStatement),
+  /**
+   * When the organisation, its software or its servers last changed (RFC 3339, as PostgreSQL writes it): the time to
+   * pass as `updated_since` for a delta of the list.
+   */
+  updated_at: z.iso.datetime({ offset: true }),
 });
 export type Participant = z.infer<typeof participant>;
 export const participantList = z.array(participant);

@@ -90,6 +90,7 @@ export async function startFakeDirectory(): Promise<FakeDirectory> {
     participants: [{
       org_id: orgId,
       legal_name: 'Fintech Ltd',
+      updated_at: new Date().toISOString(),
       registration_number: '12345678',
       country: 'GB',
       status: 'active',
