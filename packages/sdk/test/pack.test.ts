@@ -77,11 +77,11 @@ t.test('the tarball holds the compiled package only, and installs without the se
   t.ok(realpathSync(installed).startsWith(realpathSync(project)), 'a copy in the project, not a link to the workspace');
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
   t.same(Object.keys(manifest.dependencies).sort(), [
-    '@peculiar/asn1-ocsp', '@peculiar/asn1-rsa', '@peculiar/asn1-schema', '@peculiar/asn1-x509', 'asn1js', 'jose', 'undici',
+    '@peculiar/asn1-ocsp', '@peculiar/asn1-rsa', '@peculiar/asn1-schema', '@peculiar/asn1-x509', 'asn1js', 'jose', 'undici', 'zod',
   ]);
   t.ok(existsSync(join(installed, 'dist', 'index.js')) && existsSync(join(installed, 'dist', 'index.d.ts')), 'JavaScript and types');
   t.notOk(existsSync(join(installed, 'src')) || existsSync(join(installed, 'test')), 'no sources or tests shipped');
-  for (const server of ['fastify', '@prisma/client', '@electric-sql/pglite', 'node-forge', 'zod']) {
+  for (const server of ['fastify', '@prisma/client', '@electric-sql/pglite', 'node-forge', 'fastify-type-provider-zod']) {
     t.notOk(existsSync(join(project, 'node_modules', server)), `${server} is not installed`);
   }
 });
