@@ -3,63 +3,10 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose'
 import { openDatabase } from '../../src/db/database.js'
 import { eventTypes } from '../../src/events/types.js'
 import { initDirectory } from '../../src/init.js'
-import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { ecKey, enrolParticipant, makeCsr, operatorOf, type Participant } from '../helpers/participant.js'
+import { buildTestApp } from '../helpers/app.js'
+import { ecKey, enrolParticipant, makeCsr } from '../helpers/participant.js'
 import { Receiver } from '../helpers/receiver.js'
-
-// Tests move the service clock past each backoff instead of waiting for it; requests time out in real time.
-const env = {
-  EVENTS_ALLOW_PRIVATE_TARGETS: 'true', EVENTS_POLL_MS: '30', EVENTS_TIMEOUT_MS: '3000',
-  EVENTS_BACKOFF_BASE_MS: '100', EVENTS_BACKOFF_MAX_SECONDS: '1',
-}
-const admin = 'directory:admin'
-const statusChanged = eventTypes.organisationStatusChanged
-
-async function until (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
-
-/** The operator with one admin token for the whole test (the clock only moves forward by seconds). */
-async function operatorWithToken (t: { teardown: (fn: () => unknown) => void }, ctx: TestApp): Promise<{ op: Participant, call: (method: string, path: string, json?: unknown) => ReturnType<Participant['call']> }> {
-  const op = operatorOf(ctx)
-  t.teardown(() => op.close())
-  const token = await op.token(`${admin} directory:events`)
-  return { op, call: (method, path, json) => op.call(method, path, { token, ...(json !== undefined ? { json } : {}) }) }
-}
-
-async function subscribe (call: Awaited<ReturnType<typeof operatorWithToken>>['call'], url: string, events: string[] = [statusChanged]): Promise<string> {
-  const res = await call('POST', '/admin/event-subscriptions', { url, events })
-  if (res.status !== 201) throw new Error(`subscribe: ${res.status} ${res.text}`)
-  return res.json().id
-}
-
-async function newOrganisation (call: Awaited<ReturnType<typeof operatorWithToken>>['call']): Promise<string> {
-  const res = await call('POST', '/admin/organisations', { legal_name: `Org ${Math.random().toString(36).slice(2, 8)} Ltd`, registration_number: `R-${Math.random().toString(36).slice(2, 10)}`, country: 'GB', status: 'active' })
-  if (res.status !== 201) throw new Error(`organisation: ${res.status} ${res.text}`)
-  return res.json().id
-}
-
-/** n status changes of one organisation (suspended, active, suspended …): n SETs of one type, in a known order. */
-async function toggle (call: Awaited<ReturnType<typeof operatorWithToken>>['call'], orgId: string, n: number): Promise<string[]> {
-  const made: string[] = []
-  for (let i = 0; i < n; i++) {
-    const status = i % 2 === 0 ? 'suspended' : 'active'
-    const res = await call('PATCH', `/admin/organisations/${orgId}`, { status })
-    if (res.status !== 200) throw new Error(`status: ${res.status} ${res.text}`)
-    made.push(status)
-  }
-  return made
-}
-
-const statusesOf = (r: Receiver): string[] => r.sets.map((s) => ((decodeJwt(s).events as Record<string, { status: string }>)[statusChanged]!).status)
-
-async function deliveryRows (ctx: TestApp, subscriptionId: string) {
-  return ctx.db.prisma.eventDelivery.findMany({ where: { subscriptionId }, orderBy: { eventSeq: 'asc' } })
-}
+import { env, admin, statusChanged, until, operatorWithToken, subscribe, newOrganisation, toggle, statusesOf, deliveryRows } from '../helpers/events.js'
 
 t.test('two instances on one database deliver each event once', async (t) => {
   // Normal operation: a generous timeout, so a busy machine does not turn a slow answer into a retry.
