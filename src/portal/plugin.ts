@@ -13,8 +13,10 @@ import type { PortalUserView } from './users.js'
 import authApi from './routes/auth-api.js'
 import authPages from './pages/auth-pages.js'
 import directoryPages from './pages/directory-pages.js'
+import eventPages from './pages/event-pages.js'
 import organisationPages from './pages/organisation-pages.js'
 import softwarePages from './pages/software-pages.js'
+import eventApi from './routes/event-api.js'
 import registryApi from './routes/registry-api.js'
 
 export interface PortalRequestState { session: Session, user: PortalUserView }
@@ -89,6 +91,7 @@ export default async function portal (app: App): Promise<void> {
   await app.register(async (api) => {
     await api.register(authApi)
     await api.register(registryApi)
+    await api.register(eventApi)
   }, { prefix: '/portal/api' })
 
   await app.register(async (pages) => {
@@ -105,6 +108,7 @@ export default async function portal (app: App): Promise<void> {
     await pages.register(organisationPages)
     await pages.register(softwarePages)
     await pages.register(directoryPages)
+    await pages.register(eventPages)
   }, { prefix: '/portal' })
 }
 

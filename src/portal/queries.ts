@@ -130,3 +130,12 @@ export async function signingKeys (prisma: Prisma) {
     orderBy: [{ createdAt: 'desc' }], take: 50,
   })
 }
+
+/**
+ * The operator's organisation (init's, holding the directory:admin client): the audience of the SETs for
+ * the subscriptions operators make in the portal, as for those the admin API makes.
+ */
+export async function operatorOrganisationId (prisma: Prisma): Promise<string | undefined> {
+  const client = await prisma.client.findFirst({ where: { scopes: { has: 'directory:admin' } }, orderBy: { createdAt: 'asc' }, select: { organisationId: true } })
+  return client?.organisationId
+}

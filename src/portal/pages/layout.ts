@@ -11,7 +11,7 @@ const nav = (ctx: PageContext): Html => {
     ${link('/portal/', 'Dashboard')}
     ${link('/portal/organisations', 'Organisations')}
     ${link('/portal/certificates', 'Certificates')}
-    ${operator ? [link('/portal/users', 'Users'), link('/portal/directory', 'Directory'), link('/portal/audit', 'Audit log')] : ''}
+    ${operator ? [link('/portal/users', 'Users'), link('/portal/directory', 'Directory'), link('/portal/event-subscriptions', 'Event subscriptions'), link('/portal/audit', 'Audit log')] : ''}
     ${link('/portal/account', 'Account')}
   </ul>
   <form data-api="/portal/api/logout" data-next="/portal/login" class="inline"><button type="submit" class="secondary">Sign out</button></form>

@@ -131,6 +131,10 @@ export default async function organisationPages (app: App): Promise<void> {
           ], 'Add authorisation server')}</details>` : ''}
       </section>
 
+      <section aria-labelledby="h-events"><h2 id="h-events">Event subscriptions</h2>
+        <p><a href="${base}/event-subscriptions">Event subscriptions</a>: signed change events pushed to this organisation's endpoints.</p>
+      </section>
+
       <section aria-labelledby="h-contacts"><h2 id="h-contacts">Contacts</h2>
         ${table('Contacts', ['Type', 'Name', 'Email', 'Phone', ...(manage ? [''] : [])], contacts.map((c) => [
           html`${c.type}`, html`${c.name}`, html`${c.email}`, html`${c.phone ?? '—'}`,
