@@ -3,6 +3,7 @@
 // listed as delivered; an org-viewer reads its organisation's page and its forged changes are refused.
 import t from 'tap'
 import { eventTypes } from '../../src/events/types.js'
+import { axe } from '../helpers/accessibility.js'
 import { launch, pageFetch, portalApp, screenshot, signedInPerson } from '../helpers/portal.js'
 import { Receiver } from '../helpers/receiver.js'
 
@@ -58,6 +59,7 @@ t.test('operator subscribes, a status change is delivered and listed; an org-vie
   }
   t.match(listed, /Organisation status changed/)
   t.match(listed, /delivered/, 'the delivery is listed as delivered')
+  t.same(await axe(op), [], 'the page passes axe: no serious or critical violations')
   await screenshot(op, 'event-subscriptions')
 
   // The org-viewer reads its organisation's page, is offered no form, and its forged calls change nothing.
@@ -77,7 +79,7 @@ t.test('operator subscribes, a status change is delivered and listed; an org-vie
   t.equal(await d.db.prisma.auditEvent.count(), before, 'nothing audited')
 
   // The operator deletes its subscription from the page.
-  await op.getByRole('button', { name: `Delete the subscription to ${receiver.url}` }).first().click()
+  await op.getByRole('button', { name: `Delete subscription to ${receiver.url}` }).first().click()
   let removed = null
   for (let i = 0; i < 50 && !removed; i++) {
     removed = await d.db.prisma.auditEvent.findFirst({ where: { action: 'event_subscription.delete' } })

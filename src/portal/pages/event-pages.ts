@@ -51,7 +51,7 @@ export default async function eventPages (app: App): Promise<void> {
           ${table(`Recent deliveries to ${x.url}`, ['Event', 'Status', 'Attempts', 'Last answer', 'Delivered'], (deliveries[i] ?? []).map((d) => [
             html`${label(d.type)}`, statusTag(d.status), html`${d.attempts}`,
             html`${d.last_status ?? d.last_error ?? '—'}`, html`${d.delivered_at ?? '—'}`]), 'nothing delivered yet.')}
-          ${manage ? html`<form data-api="${api}/${x.id}" data-method="DELETE" class="inline"><button type="submit" class="secondary" aria-label="Delete the subscription to ${x.url}">Delete subscription</button></form>` : ''}
+          ${manage ? html`<form data-api="${api}/${x.id}" data-method="DELETE" class="inline"><button type="submit" class="secondary" aria-label="Delete subscription to ${x.url}">Delete subscription</button></form>` : ''}
         </section>`)}
       ${manage ? html`<section aria-labelledby="h-new"><h2 id="h-new">Create a subscription</h2>
         ${apiForm({ api, label: 'Create an event subscription' }, [
