@@ -5,6 +5,9 @@ export const scopes = {
   admin: 'directory:admin',
   /** Subscribe to change events and read the event feed (RFC 8935/8936). */
   events: 'directory:events',
+  /** UK Directory API 2.2 (uk profile): a TPP, or an ASPSP, reading its records and SSAs. */
+  ukTppRead: 'TPPReadAccess',
+  ukAspspRead: 'ASPSPReadAccess',
 } as const
 
 export type Scope = typeof scopes[keyof typeof scopes]

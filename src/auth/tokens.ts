@@ -9,6 +9,7 @@ import { OAuthError } from '../errors.js'
 import type { SigningAlg, SigningKeys } from '../keys/signing-keys.js'
 import { certificateProblem, thumbprint } from './client-certificate.js'
 import type { ClientJwks } from './client-jwks.js'
+import { ukScopesFor } from '../profiles/uk/scopes.js'
 
 export const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 const allowedAlgs: SigningAlg[] = ['PS256', 'ES256']
@@ -50,7 +51,7 @@ export function isAccessTokenClaims (payload: unknown): payload is AccessTokenCl
  * the client's certificate from the same organisation, and a token bound to that certificate (RFC 8705).
  */
 export class TokenService {
-  constructor (private readonly d: { prisma: Prisma, sql: Sql, clock: Clock, keys: SigningKeys, config: Pick<Config, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ACCESS_TOKEN_TTL'> }) {}
+  constructor (private readonly d: { prisma: Prisma, sql: Sql, clock: Clock, keys: SigningKeys, config: Pick<Config, 'DIRECTORY_ISSUER' | 'MTLS_BASE_URL' | 'ACCESS_TOKEN_TTL' | 'ECOSYSTEM_PROFILES'> }) {}
 
   get tokenEndpoint (): string { return `${this.d.config.MTLS_BASE_URL}/token` }
   /** The audience of access tokens: the directory's protected API. */
@@ -85,14 +86,16 @@ export class TokenService {
     const x5t = thumbprint(certificate)
     const [row] = await this.d.sql.query<{
       type: string | null, status: string | null, not_before: Date | null, not_after: Date | null, cert_org: string | null
-      organisation_id: string | null, jwks: ClientJwks, scopes: string[], org_status: string
+      organisation_id: string | null, jwks: ClientJwks, scopes: string[], org_status: string, active_roles: string[] | null
     }>(
       `SELECT ce.type::text AS type, ce.status::text AS status, ce.not_before, ce.not_after, ce.organisation_id AS cert_org,
-              c.organisation_id, c.jwks, c.scopes, o.status::text AS org_status
+              c.organisation_id, c.jwks, c.scopes, o.status::text AS org_status,
+              -- The uk profile grants its scopes by role; only then are the roles read.
+              CASE WHEN $3::boolean THEN ARRAY(SELECT r.role FROM organisation_roles r WHERE r.organisation_id = o.id AND r.status = 'active') END AS active_roles
          FROM (SELECT 1) one
          LEFT JOIN certificates ce ON ce.x5t_s256 = $1
          LEFT JOIN clients c ON c.id = $2::uuid AND c.active
-         LEFT JOIN organisations o ON o.id = c.organisation_id`, [x5t, clientId], 'token_client')
+         LEFT JOIN organisations o ON o.id = c.organisation_id`, [x5t, clientId, this.d.config.ECOSYSTEM_PROFILES.includes('uk')], 'token_client')
     // RFC 8705 §2: a certificate this directory issued, a current and unrevoked transport certificate.
     const problem = certificateProblem(row!.type ? { type: row!.type, status: row!.status!, notBefore: new Date(row!.not_before!), notAfter: new Date(row!.not_after!) } : undefined, this.d.clock.now())
     if (problem) throw new OAuthError('invalid_client', problem)
@@ -118,8 +121,9 @@ export class TokenService {
     if (cert.organisationId !== client.organisation_id) throw new OAuthError('invalid_client', 'the client certificate belongs to another organisation')
     if (client.org_status !== 'active') throw new OAuthError('unauthorized_client', `the organisation is ${client.org_status}`)
 
+    const allowed: string[] = [...client.scopes, ...(client.active_roles ? ukScopesFor(client.active_roles) : [])]
     const requested = req.scope ? req.scope.split(' ').filter(Boolean) : client.scopes
-    const refused = requested.filter((s) => !client.scopes.includes(s))
+    const refused = requested.filter((s) => !allowed.includes(s))
     if (refused.length > 0 || requested.length === 0) throw new OAuthError('invalid_scope', `scope not allowed for this client: ${refused.join(' ') || '(empty)'}`)
 
     // The primary key (client_id, jti) refuses a replay on every instance sharing the database.

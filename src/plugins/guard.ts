@@ -11,7 +11,7 @@ export interface Principal { clientId: string, orgId: string, scopes: string[], 
 declare module 'fastify' {
   interface FastifyInstance {
     /** preHandler for a protected route: token bound to this connection's certificate, scope, live status. */
-    requireScope: (scope: Scope) => preHandlerAsyncHookHandler
+    requireScope: (scope: Scope | Scope[]) => preHandlerAsyncHookHandler
   }
   interface FastifyRequest { principal?: Principal }
 }
@@ -48,7 +48,7 @@ async function guard (app: FastifyInstance): Promise<void> {
     verify: tokens.accessTokenRules,
     decoratorName: 'accessTokenClaims',
   })
-  app.decorate('requireScope', (needed: Scope): preHandlerAsyncHookHandler => async (request: FastifyRequest, reply: FastifyReply) => {
+  app.decorate('requireScope', (needed: Scope | Scope[]): preHandlerAsyncHookHandler => async (request: FastifyRequest, reply: FastifyReply) => {
     const der = request.presentedCertificate()
     const auth = request.headers.authorization
     const m = typeof auth === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(auth) : null
@@ -78,9 +78,11 @@ async function guard (app: FastifyInstance): Promise<void> {
     if (standing.client) throw Forbidden(standing.client)
     if (standing.organisation) throw Forbidden(standing.organisation)
     const granted = claims.scope.split(' ')
-    if (!granted.includes(needed)) {
-      challenge(reply, 'insufficient_scope', undefined, needed)
-      throw Forbidden(`the access token lacks the ${needed} scope`)
+    // A list is alternatives: any one of them will do.
+    const anyOf: string[] = Array.isArray(needed) ? needed : [needed]
+    if (!anyOf.some((s) => granted.includes(s))) {
+      challenge(reply, 'insufficient_scope', undefined, anyOf.join(' '))
+      throw Forbidden(`the access token lacks the ${anyOf.join(' or ')} scope`)
     }
     const principal: Principal = { clientId: claims.client_id, orgId: claims.org_id, scopes: granted, admin: granted.includes(scopes.admin) }
     request.principal = principal

@@ -14,7 +14,11 @@ interface SsaSourceRow {
   redirect_uris: string[], environment: string | null, on_behalf_of: string | null, software_status: string,
   org_id: string, legal_name: string, org_status: string, registration_number: string, company_register: string | null,
   registration_id: string | null, country: string, active_roles: string[], authority_claims: SsaAuthorityClaim[]
+  contacts: SsaContact[] | string | null
 }
+
+/** An organisation contact (business, technical, security-incident), read only for profiles that assert contacts. */
+export interface SsaContact { type: string, name: string, email: string, phone: string | null }
 
 export interface SsaAuthorityClaim {
   id: string, role: string, authorisation_domain: string, authority_id: string, authority_name: string, authority_code: string | null
@@ -26,6 +30,8 @@ export interface SsaSource {
   org: {
     id: string, legalName: string, status: string, registrationNumber: string, companyRegister: string | null, registrationId: string | null
     country: string, activeRoles: string[], authorityClaims: SsaAuthorityClaim[]
+    /** Present when the profile asked for `contacts`. */
+    contacts?: SsaContact[]
   }
   software: {
     id: string, version: number, mode: 'live' | 'test', roles: string[], tokenEndpointAuthMethod: string, clientName: string, clientDescription: string | null
@@ -40,6 +46,8 @@ export interface SsaProfile {
   claims: (source: SsaSource) => Record<string, unknown>
   /** Lifetime in seconds (default SSA_TTL); the SSA always carries exp. */
   ttl?: number
+  /** Read the organisation's contacts too (in the same statement). */
+  contacts?: boolean
 }
 
 /**
@@ -61,7 +69,7 @@ export class SsaService {
    * One round trip: the software statement, its organisation, its active roles and authority claims — and, when
    * `record` is given, the issuance row, written by the same statement only if the gate below would pass.
    */
-  private async read (orgId: string, softwareId: string, record?: { jti: string, kid: string, issuedAt: Date, expiresAt: Date, requestedBy: string }): Promise<SsaSource> {
+  private async read (orgId: string, softwareId: string, record?: { jti: string, kid: string, issuedAt: Date, expiresAt: Date, requestedBy: string }, withContacts = false): Promise<SsaSource> {
     if (!uuid.test(orgId) || !uuid.test(softwareId)) throw NotFound(`no software statement ${softwareId} in organisation ${orgId}`)
     const [row] = await this.d.sql.query<SsaSourceRow>(
       `WITH src AS (
@@ -74,7 +82,9 @@ export class SsaService {
                   'authority_id', c.authority_id, 'authority_name', c.authority_name, 'authority_code', c.authority_code,
                   'registration_id', c.registration_id, 'member_states', c.member_states, 'status', c.status::text)
                   ORDER BY c.role, c.authorisation_domain, c.authority_id)
-                FROM authority_claims c WHERE c.organisation_id = o.id), '[]'::json) AS authority_claims
+                FROM authority_claims c WHERE c.organisation_id = o.id), '[]'::json) AS authority_claims,
+              CASE WHEN $8::boolean THEN COALESCE((SELECT json_agg(json_build_object('type', k.type, 'name', k.name, 'email', k.email, 'phone', k.phone)
+                  ORDER BY k.type, k.name) FROM organisation_contacts k WHERE k.organisation_id = o.id), '[]'::json) END AS contacts
          FROM software_statements s JOIN organisations o ON o.id = s.organisation_id
         WHERE s.id = $1::uuid AND s.organisation_id = $2::uuid),
        recorded AS (
@@ -82,7 +92,7 @@ export class SsaService {
        SELECT $3::text, src.id, src.org_id, $4::text, $5::text, $6::timestamptz, $7::timestamptz FROM src
         WHERE $3::text IS NOT NULL AND src.org_status = 'active' AND src.software_status = 'active' AND src.roles <@ src.active_roles)
        SELECT * FROM src`,
-      [softwareId, orgId, record?.jti ?? null, record?.kid ?? null, record?.requestedBy ?? null, record?.issuedAt ?? null, record?.expiresAt ?? null],
+      [softwareId, orgId, record?.jti ?? null, record?.kid ?? null, record?.requestedBy ?? null, record?.issuedAt ?? null, record?.expiresAt ?? null, withContacts],
       'ssa_source')
     if (!row) throw NotFound(`no software statement ${softwareId} in organisation ${orgId}`)
     if (row.org_status !== 'active') throw Forbidden(`the organisation is ${row.org_status}: no SSA is issued`)
@@ -91,11 +101,13 @@ export class SsaService {
     const inactive = row.roles.filter((r) => !active.has(r))
     if (inactive.length > 0) throw Forbidden(`the organisation's role ${inactive.join(', ')} is not active: no SSA is issued`)
     const claims = typeof row.authority_claims === 'string' ? JSON.parse(row.authority_claims) as SsaAuthorityClaim[] : row.authority_claims
+    const contacts = typeof row.contacts === 'string' ? JSON.parse(row.contacts) as SsaContact[] : row.contacts
     return {
       org: {
         id: row.org_id, legalName: row.legal_name, status: row.org_status, registrationNumber: row.registration_number,
         companyRegister: row.company_register, registrationId: row.registration_id, country: row.country.trim(),
         activeRoles: row.active_roles, authorityClaims: claims.map((c) => ({ ...c, member_states: c.member_states ?? [] })),
+        ...(contacts ? { contacts } : {}),
       },
       software: {
         id: row.id, version: row.version, mode: row.mode, roles: row.roles, tokenEndpointAuthMethod: row.token_endpoint_auth_method,
@@ -120,7 +132,7 @@ export class SsaService {
     // Issuing an SSA changes no state, so it is recorded in its own table rather than the audit chain, whose
     // append serialises every writer on one lock; the record is written by the same statement that reads the
     // gate, and only when the gate passes.
-    const source = await this.read(orgId, softwareId, { jti, kid: key.kid, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000), requestedBy: who.actor })
+    const source = await this.read(orgId, softwareId, { jti, kid: key.kid, issuedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000), requestedBy: who.actor }, profile.contacts)
     const ssa = await new SignJWT(profile.claims(source))
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .setIssuer(profile.issuer).setIssuedAt(iat).setExpirationTime(exp).setJti(jti)

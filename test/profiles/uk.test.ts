@@ -45,6 +45,11 @@ t.test('UK Open Banking profile: OBIE SSA and keystores as the Directory API 2.2
     json: { authority_claims: [{ ...fca, role: 'aisp', member_states: ['GB', 'IE'] }, { ...fca, role: 'pisp', member_states: ['GB'] }] },
   })
   t.equal(patched.status, 200, patched.text)
+  // Contacts are registry data (edited in the portal); the registry's own service writes them here.
+  const by = { actor: 'test' }
+  await ctx.services.portal.contacts.add(tpp.orgId, { type: 'business', name: 'Bea Business', email: 'bea@movies.example', phone: '+44 20 7946 0000' }, by)
+  await ctx.services.portal.contacts.add(tpp.orgId, { type: 'technical', name: 'Tom Tech', email: 'tom@movies.example' }, by)
+  await ctx.services.portal.contacts.add(tpp.orgId, { type: 'security-incident', name: 'Sam Sec', email: 'soc@movies.example' }, by)
 
   const sw = (await tpp.call('POST', `/organisations/${tpp.orgId}/software-statements`, {
     json: {
@@ -82,6 +87,16 @@ t.test('UK Open Banking profile: OBIE SSA and keystores as the Directory API 2.2
       authority_id: 'FCAGBR', registration_id: '111111', status: 'Active',
       authorisations: [{ member_state: 'GB', roles: ['AISP', 'PISP'] }, { member_state: 'IE', roles: ['AISP'] }],
     })
+    // org_contacts: "JSON array of objects containing a triplet of name, email, and phone number", "Each item
+    // Max256Text", types as the document's example SSA spells them; OBIE has no security-incident type.
+    t.same(payload.org_contacts, [
+      { name: 'Bea Business', email: 'bea@movies.example', phone: '+44 20 7946 0000', type: 'business' },
+      { name: 'Tom Tech', email: 'tom@movies.example', type: 'technical' },
+    ])
+    for (const c of payload.org_contacts as Array<Record<string, unknown>>) {
+      for (const v of Object.values(c)) t.ok(typeof v === 'string' && v.length <= 256, 'Max256Text')
+      t.ok(['business', 'technical'].includes(c.type as string))
+    }
     t.match(payload.software_client_id, /^[0-9A-Za-z]{22}$/, 'Base62 GUID (22 chars)')
     t.ok(String(payload.software_client_name).length <= 40, 'Max40Text')
     t.type(payload.iat, 'number')
@@ -101,6 +116,33 @@ t.test('UK Open Banking profile: OBIE SSA and keystores as the Directory API 2.2
     const byUuid = await tpp.call('GET', `/uk/v2.1/organisation/${tpp.orgId}/software-statement/${sw.software_id}/software-statement-assertion`, { scope: 'directory:software' })
     t.equal(byUuid.status, 200)
     t.equal(decodeJwt(byUuid.text).software_id, swId)
+  })
+
+  await t.test('the Directory API scopes: TPPReadAccess for a TPP, ASPSPReadAccess for an ASPSP, each by role', async (t) => {
+    const granted = await tpp.tokenResponse({ scope: 'TPPReadAccess' })
+    t.equal(granted.status, 200, granted.text)
+    t.equal(granted.json().scope, 'TPPReadAccess')
+    const res = await tpp.call('GET', path, { scope: 'TPPReadAccess' })
+    t.equal(res.status, 200, res.text)
+    t.same(spec.problems(ssaPath, 'get', observed(res)), [])
+    t.equal(decodeJwt(res.text).software_id, swId)
+    const notAspsp = await tpp.tokenResponse({ scope: 'ASPSPReadAccess' })
+    t.equal(notAspsp.status, 400)
+    t.match(notAspsp.json(), { error: 'invalid_scope', error_description: /ASPSPReadAccess/ })
+    const defaults = await tpp.tokenResponse()
+    t.notMatch(defaults.json().scope, /ReadAccess/, 'no UK scope unless asked for')
+
+    const bank = await enrolParticipant(ctx, { roles: ['aspsp'], legalName: 'Bank plc' })
+    t.teardown(() => bank.close())
+    t.equal((await bank.tokenResponse({ scope: 'ASPSPReadAccess' })).json().scope, 'ASPSPReadAccess')
+    t.match((await bank.tokenResponse({ scope: 'TPPReadAccess' })).json(), { error: 'invalid_scope' })
+
+    // A token without any of the endpoint's scopes is refused in the profile's format, with the scopes named.
+    const without = await tpp.call('GET', path, { scope: 'directory:read directory:events' })
+    t.equal(without.status, 401)
+    t.same(spec.problems(ssaPath, 'get', observed(without)), [])
+    t.match(JSON.parse(without.text), { error: String, error_description: /TPPReadAccess or ASPSPReadAccess/ })
+    t.match(without.headers['www-authenticate'], /insufficient_scope.*TPPReadAccess ASPSPReadAccess/)
   })
 
   await t.test('every keystore URL in the SSA answers; revocation moves a key to revoked/', async (t) => {

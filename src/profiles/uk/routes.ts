@@ -48,12 +48,12 @@ export async function ukPublicRoutes (app: App): Promise<void> {
     async (r, reply) => keystore(r, reply, { orgId: r.params.orgId, id: idOf(r.params.file), revoked: true }))
 }
 
-/** mTLS listener, under /uk: the Directory API 2.2 SSA endpoint (our scope directory:software). */
+/** mTLS listener, under /uk: the Directory API 2.2 SSA endpoint (its TPPReadAccess or ASPSPReadAccess, or our directory:software). */
 export async function ukProtectedRoutes (app: App): Promise<void> {
   common(app)
   const uk = app.services.profiles.uk!
   app.get('/v2.1/organisation/:orgId/software-statement/:softwareId/software-statement-assertion', {
-    preHandler: app.requireScope(scopes.software),
+    preHandler: app.requireScope([scopes.ukTppRead, scopes.ukAspspRead, scopes.software]),
     schema: {
       tags: ['uk'], summary: 'Software Statement Assertion in the OBIE claim set',
       params: z.object({ orgId: uuid, softwareId: z.string().regex(/^[0-9A-Za-z-]{22,36}$/, 'must be a base-62 software statement id') }),

@@ -1,4 +1,4 @@
-import type { SsaAuthorityClaim, SsaProfile, SsaSource } from '../../ssa/ssa-service.js'
+import type { SsaAuthorityClaim, SsaContact, SsaProfile, SsaSource } from '../../ssa/ssa-service.js'
 import { ecosystemRole, titleStatus } from '../common.js'
 import { toBase62 } from './ids.js'
 import { ukKeystore } from './urls.js'
@@ -23,6 +23,17 @@ function competentAuthority (claims: SsaAuthorityClaim[]): Record<string, unknow
   }
 }
 
+// OBIE `org_contacts` types, as the Directory API's example SSA spells them. OBIE has no security-incident
+// contact type: those stay out of the SSA rather than be passed off as another kind.
+const contactTypes: Record<string, string> = { business: 'business', technical: 'technical' }
+
+/** OBIE `org_contacts`: `{name, email, phone, type}` per business and technical contact, no null phone. */
+function orgContacts (contacts: SsaContact[]): Array<Record<string, string>> {
+  return contacts.filter((c) => contactTypes[c.type]).map((c) => ({
+    name: c.name, email: c.email, ...(c.phone !== null ? { phone: c.phone } : {}), type: contactTypes[c.type]!,
+  }))
+}
+
 /**
  * The OBIE SSA claim set (uk-directory-openapi.yaml, `…/software-statement-assertion`, "SSA Payload"):
  * `software_*` and `org_*` names, keystore endpoints in the OBIE layout, software ids as base-62
@@ -32,6 +43,7 @@ export function ukSsaProfile (opts: { issuer: string, keystoreBase: string }): S
   const ks = ukKeystore(opts.keystoreBase)
   return {
     issuer: opts.issuer,
+    contacts: true,
     claims: ({ org, software }: SsaSource) => {
       const authority = competentAuthority(org.authorityClaims)
       const optional = Object.fromEntries(Object.entries({
@@ -54,6 +66,7 @@ export function ukSsaProfile (opts: { issuer: string, keystoreBase: string }): S
         org_status: titleStatus(org.status),
         org_id: org.id,
         org_name: org.legalName,
+        org_contacts: orgContacts(org.contacts ?? []),
         org_jwks_endpoint: ks.organisation(org.id),
         org_jwks_revoked_endpoint: ks.organisationRevoked(org.id),
       }
